@@ -1,0 +1,133 @@
+"""The channel contract: the one definition of what the model emits.
+
+At 50 Hz the model outputs
+  * mouth channels: the ARKit lower-face blendshapes, values in [0, 1];
+  * viseme probabilities: the 15 Oculus visemes, summing to 1 per frame.
+
+Everything else (teacher, training, retarget presets, exports, tests) imports
+these names from here instead of spelling them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MODEL_FPS = 50.0
+"""Frame rate of the model output (one frame per 20 ms wav2vec2 feature)."""
+
+MOUTH_CHANNELS: tuple[str, ...] = (
+    "jawOpen",
+    "jawForward",
+    "jawLeft",
+    "jawRight",
+    "mouthClose",
+    "mouthFunnel",
+    "mouthPucker",
+    "mouthLeft",
+    "mouthRight",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthFrownLeft",
+    "mouthFrownRight",
+    "mouthDimpleLeft",
+    "mouthDimpleRight",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthShrugLower",
+    "mouthShrugUpper",
+    "mouthPressLeft",
+    "mouthPressRight",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "cheekPuff",
+    "tongueOut",
+)
+"""ARKit lower-face channels (jaw*, mouth*, cheekPuff, tongueOut)."""
+
+VISEMES: tuple[str, ...] = (
+    "sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U",
+)
+"""The 15 Oculus visemes, in their canonical order."""
+
+CHANNEL_INDEX: dict[str, int] = {name: i for i, name in enumerate(MOUTH_CHANNELS)}
+VISEME_INDEX: dict[str, int] = {name: i for i, name in enumerate(VISEMES)}
+
+CLOSED_LIPS_APERTURE = 0.1
+"""Lip aperture below which the lips count as closed (see :func:`lip_aperture`)."""
+
+
+def lip_aperture(channels: np.ndarray) -> np.ndarray:
+    """How far apart the lips are, per frame, from ARKit channel values.
+
+    ARKit's ``mouthClose`` cancels the lip part of ``jawOpen`` (lips together while
+    the jaw hangs open), so the gap is ``jawOpen - mouthClose`` plus what the lips do
+    on their own (lower lip down, upper lip up, funnel).  Presses and rolls pull the
+    lips together.  0 means sealed lips.
+    """
+    c = np.asarray(channels, dtype=np.float64)
+    col = CHANNEL_INDEX
+    jaw_gap = np.clip(c[..., col["jawOpen"]] - c[..., col["mouthClose"]], 0.0, None)
+    lip_gap = (
+        0.5 * (c[..., col["mouthLowerDownLeft"]] + c[..., col["mouthLowerDownRight"]]) * 0.5
+        + 0.5 * (c[..., col["mouthUpperUpLeft"]] + c[..., col["mouthUpperUpRight"]]) * 0.5
+        + 0.3 * c[..., col["mouthFunnel"]]
+    )
+    seal = 0.5 * (c[..., col["mouthPressLeft"]] + c[..., col["mouthPressRight"]]) * 0.3
+    return np.clip(jaw_gap + lip_gap - seal, 0.0, None)
+
+
+def lips_closed(channels: np.ndarray) -> np.ndarray:
+    """Boolean per frame: are the lips sealed (as on /p b m/)?"""
+    return lip_aperture(channels) < CLOSED_LIPS_APERTURE
+
+
+@dataclass
+class Curves:
+    """Mouth animation sampled at ``fps``: frame ``k`` is the instant ``k / fps`` seconds.
+
+    ``channels`` has shape (frames, len(MOUTH_CHANNELS)) with values in [0, 1];
+    ``visemes`` has shape (frames, len(VISEMES)) with rows summing to 1.
+    """
+
+    fps: float
+    channels: np.ndarray
+    visemes: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.channels = np.asarray(self.channels, dtype=np.float32)
+        self.visemes = np.asarray(self.visemes, dtype=np.float32)
+        if self.channels.ndim != 2 or self.channels.shape[1] != len(MOUTH_CHANNELS):
+            raise ValueError(f"channels must be (frames, {len(MOUTH_CHANNELS)}), got {self.channels.shape}")
+        if self.visemes.shape != (self.channels.shape[0], len(VISEMES)):
+            raise ValueError(f"visemes must be (frames, {len(VISEMES)}), got {self.visemes.shape}")
+
+    @property
+    def frames(self) -> int:
+        return int(self.channels.shape[0])
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.arange(self.frames) / self.fps
+
+    def channel(self, name: str) -> np.ndarray:
+        return self.channels[:, CHANNEL_INDEX[name]]
+
+    def viseme_ids(self) -> np.ndarray:
+        """Most probable viseme index per frame."""
+        return np.argmax(self.visemes, axis=1)
+
+    def shifted(self, frames: int) -> Curves:
+        """The same animation ``frames`` later (positive) or earlier, edges held."""
+        idx = np.clip(np.arange(self.frames) - frames, 0, self.frames - 1)
+        return Curves(self.fps, self.channels[idx], self.visemes[idx])
+
+
+def frame_count(duration_s: float, fps: float) -> int:
+    """Frames of a clip: instants 0, 1/fps, ... up to and including ``duration_s``."""
+    return int(np.floor(max(duration_s, 0.0) * fps + 1e-9)) + 1

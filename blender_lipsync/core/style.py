@@ -1,0 +1,80 @@
+"""The style vector: how a lip-sync is performed, independent of what is said.
+
+The teacher renders training targets under random styles and the decoder is
+modulated (FiLM) by the same vector, so a style is something the network learned,
+not only a gain applied afterwards.  Every field has a neutral default, a range an
+animator can reach with a slider, and a normalised form in [-1, 1] for the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StyleField:
+    name: str
+    low: float
+    default: float
+    high: float
+    doc: str
+
+
+STYLE_FIELDS: tuple[StyleField, ...] = (
+    StyleField("intensity", 0.4, 1.0, 1.6, "overall amount of mouth motion"),
+    StyleField("jaw", 0.4, 1.0, 1.8, "how far the jaw opens on vowels"),
+    StyleField("lips", 0.4, 1.0, 1.8, "size of lip shapes: rounding, spreading, funnel"),
+    StyleField("articulation", 0.0, 0.5, 1.0, "0 = slurred and soft, 1 = crisp, every target hit"),
+    StyleField("anticipation_ms", 0.0, 60.0, 150.0, "how early a gesture starts before its sound"),
+    StyleField("closure", 0.5, 1.0, 1.0, "firmness of lip closure on p, b, m (1 = pressed shut)"),
+)
+_FIELD = {f.name: f for f in STYLE_FIELDS}
+
+
+@dataclass(frozen=True)
+class Style:
+    """A point in style space.  ``Style()`` is the neutral, natural performance."""
+
+    intensity: float = 1.0
+    jaw: float = 1.0
+    lips: float = 1.0
+    articulation: float = 0.5
+    anticipation_ms: float = 60.0
+    closure: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            spec = _FIELD[f.name]
+            value = float(getattr(self, f.name))
+            if not np.isfinite(value) or not spec.low <= value <= spec.high:
+                raise ValueError(f"style {f.name}={value} is outside [{spec.low}, {spec.high}]")
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def to_vector(self) -> np.ndarray:
+        """Normalised vector in [-1, 1] (0 = default) for the network's FiLM input."""
+        out = []
+        for spec in STYLE_FIELDS:
+            value = getattr(self, spec.name)
+            span = (spec.high - spec.default) if value >= spec.default else (spec.default - spec.low)
+            out.append(0.0 if span == 0 else (value - spec.default) / span)
+        return np.asarray(out, dtype=np.float32)
+
+    @classmethod
+    def from_vector(cls, vector: np.ndarray) -> Style:
+        values = {}
+        for spec, v in zip(STYLE_FIELDS, np.clip(np.asarray(vector, dtype=np.float64), -1, 1)):
+            span = (spec.high - spec.default) if v >= 0 else (spec.default - spec.low)
+            values[spec.name] = float(spec.default + v * span)
+        return cls(**values)
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, spread: float = 1.0) -> Style:
+        """A random style for training targets; ``spread`` < 1 keeps it nearer neutral."""
+        return cls.from_vector(rng.uniform(-spread, spread, size=len(STYLE_FIELDS)))
+
+
+STYLE_DIM = len(STYLE_FIELDS)

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""The project's one entry point: ``python build.py <command> [args]``.
+
+Every command first makes sure its environment exists (Debian packages, a pinned
+virtual environment built from ``requirements/*.lock``), so a fresh machine needs
+nothing but Python and this file.
+
+Commands:
+  setup            install system packages and the pinned Python 3.11 environment
+  test [pytest…]   lint (ruff) and run every test, slow ones included (what CI runs)
+  lint             ruff only
+  demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
+  corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
+  eval [args…]     the quality yardstick (python -m lipsync_train.evaluation --help)
+  teacher-plots    render teacher curves for a few sentences to out/teacher (PNG)
+  text             print the sentence counts per source and language
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+ENVS = {"py311": ("3.11", ROOT / "requirements" / "py311.lock")}
+APT_LIST = ROOT / "requirements" / "apt.txt"
+
+
+def _run(cmd: list[str], **kw) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def _check(cmd: list[str], **kw) -> None:
+    code = _run(cmd, **kw)
+    if code:
+        sys.exit(code)
+
+
+def ensure_apt() -> None:
+    """Install the Debian packages in requirements/apt.txt that are missing."""
+    wanted = [line.split("#")[0].strip() for line in APT_LIST.read_text().splitlines()]
+    wanted = [w for w in wanted if w]
+    missing = [p for p in wanted if not _dpkg_installed(p)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"missing Debian packages: {' '.join(missing)}\n"
+                 f"install them with: sudo apt-get install -y {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    _check(["apt-get", "update", "-qq"], env=env)
+    _check(["apt-get", "install", "-y", "-qq", *missing], env=env)
+
+
+def _dpkg_installed(package: str) -> bool:
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return out.returncode == 0 and "install ok installed" in out.stdout
+
+
+def _find_python(version: str) -> str:
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    candidates += [sys.executable] if sys.version.startswith(version + ".") else []
+    for path in candidates:
+        if path and subprocess.run([path, "-c", "import venv"], capture_output=True).returncode == 0:
+            return path
+    sys.exit(f"Python {version} not found: install it (e.g. `pyenv install {version}`) and retry")
+
+
+def ensure_env(name: str = "py311") -> Path:
+    """Create or update the pinned virtual environment; returns its python."""
+    version, lock = ENVS[name]
+    venv = ROOT / ".venv" / name
+    python = venv / "bin" / "python"
+    stamp = venv / ".lock-sha256"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return python
+    if not python.exists():
+        _check([_find_python(version), "-m", "venv", venv])
+    _check([python, "-m", "pip", "install", "-q", "--upgrade", "pip==26.3"])
+    _check([python, "-m", "pip", "install", "-q", "-r", lock])
+    stamp.write_text(digest)
+    return python
+
+
+def setup() -> Path:
+    ensure_apt()
+    return ensure_env("py311")
+
+
+def _module(python: Path, module: str, args: list[str]) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    sys.exit(_run([python, "-m", module, *args], env=env))
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return
+    command, args = argv[0], argv[1:]
+    python = setup()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if command == "setup":
+        print(f"ready: {python}")
+    elif command == "lint":
+        sys.exit(_run([python, "-m", "ruff", "check", "."], env=env))
+    elif command == "test":
+        _check([python, "-m", "ruff", "check", "."], env=env)
+        sys.exit(_run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env))
+    elif command == "demo":
+        _module(python, "lipsync_train.demo", args)
+    elif command == "corpus":
+        _module(python, "lipsync_train.corpus", args)
+    elif command == "eval":
+        _module(python, "lipsync_train.evaluation", args)
+    elif command == "teacher-plots":
+        _module(python, "lipsync_train.plots", args)
+    elif command == "text":
+        _module(python, "lipsync_train.text", args)
+    else:
+        sys.exit(f"unknown command {command!r}; see `python build.py --help`")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
