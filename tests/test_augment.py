@@ -1,0 +1,122 @@
+"""Augmentation: timing-neutral transforms keep timing, speed scales labels, levels are exact."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from lipsync_train import augment
+from lipsync_train.phonemes import Phone
+
+SR = 22050
+
+
+def vowel_like(sr: int = SR, f0: float = 120.0, seconds: float = 1.2) -> np.ndarray:
+    """Pulse train with a gently moving F0 through three formant resonators, in syllables."""
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.05 * np.sin(2 * np.pi * 3 * t))) / sr
+    source = (np.diff(np.floor(phase / (2 * np.pi)), prepend=0) > 0).astype(np.float64)
+    y = source
+    for freq, bw in ((700, 80), (1200, 90), (2600, 120)):
+        r = np.exp(-np.pi * bw / sr)
+        y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * freq / sr), r * r], y)
+    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 0.5  # syllables with gaps
+    y = y * envelope
+    return (0.5 * y / np.abs(y).max()).astype(np.float32)
+
+
+def median_f0(x: np.ndarray, sr: int) -> float:
+    pw = augment.load_pyworld()
+    f0, _ = pw.dio(x.astype(np.float64), sr, f0_floor=60.0, f0_ceil=600.0)
+    return float(np.median(f0[f0 > 0]))
+
+
+def phones_for(duration: float) -> list[Phone]:
+    cuts = np.linspace(0, duration, 7)
+    labels = ["_", "b", "a", "m", "a", "_"]
+    return [Phone(lab, float(a), float(b)) for lab, a, b in zip(labels, cuts, cuts[1:], strict=False)]
+
+
+def test_world_keeps_length_and_scales_f0():
+    x = vowel_like()
+    analysis = augment.world_analyze(x, SR)
+    assert analysis.sr == 16000 and analysis.n_samples == round(len(x) * 16000 / SR)
+    base = median_f0(augment.resample(x, SR, 16000), 16000)
+    settings = [(1.5, 1.0), (0.7, 1.1), (1.2, 0.88)]
+    for (scale, _), y in zip(settings, augment.world_variants(analysis, settings), strict=True):
+        assert y.dtype == np.float32 and len(y) == analysis.n_samples
+        assert np.isfinite(y).all() and np.abs(y).max() <= augment.PEAK
+        assert median_f0(y, 16000) / base == pytest.approx(scale, rel=0.10)
+
+
+def test_speed_perturb_scales_labels_and_duration():
+    x = vowel_like()
+    phones = phones_for(len(x) / SR)
+    for factor in (0.9, 1.07, 1.15):
+        y, moved = augment.speed_perturb(x, SR, phones, factor)
+        assert len(y) == pytest.approx(len(x) / factor, abs=2)
+        assert moved[-1].end == pytest.approx(len(y) / SR, abs=1e-9)
+        for old, new in zip(phones, moved, strict=True):
+            assert new.label == old.label
+            assert new.start == pytest.approx(old.start / factor, abs=1e-4)
+        # the signal itself moved with the labels: the envelope peak follows
+        env_x, env_y = np.abs(x).argmax() / SR, np.abs(y).argmax() / SR
+        assert env_y == pytest.approx(env_x / factor, abs=0.01)
+
+
+@pytest.mark.parametrize("kind", augment.NOISE_KINDS)
+def test_noise_hits_snr(kind):
+    t = np.arange(SR * 2) / SR
+    x = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # stationary: every frame active
+    for snr in (0.0, 10.0, 25.0):
+        y = augment.add_noise(x, SR, snr, kind, np.random.default_rng(1))
+        noise = y.astype(np.float64) - x
+        measured = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean(noise**2))
+        assert measured == pytest.approx(snr, abs=1.0)
+
+
+def test_reverb_keeps_onset_and_length():
+    rng = np.random.default_rng(3)
+    x = np.zeros(SR, np.float32)
+    x[int(0.3 * SR): int(0.5 * SR)] = vowel_like(seconds=0.2)  # onset at 300 ms
+    for rt60 in (0.1, 0.4, 0.8):
+        y = augment.reverb(x, SR, rt60, rng)
+        assert len(y) == len(x) and np.isfinite(y).all()
+        lags = np.arange(-int(0.05 * SR), int(0.05 * SR) + 1)
+        xc = [np.dot(x[max(0, -k): len(x) - max(0, k)], y[max(0, k): len(y) - max(0, -k)]) for k in lags]
+        assert abs(lags[int(np.argmax(xc))]) <= int(0.002 * SR)
+        assert np.abs(y[: int(0.3 * SR)]).max() < 1e-6  # nothing before the direct sound
+
+
+def test_band_limits_and_eq_keep_length():
+    rng = np.random.default_rng(4)
+    white = rng.standard_normal(SR).astype(np.float32) * 0.1
+    for kind in augment.BAND_KINDS:
+        y = augment.band_limit(white, SR, kind, cutoff=5000.0)
+        assert len(y) == len(white) and np.isfinite(y).all()
+        spectrum = np.abs(np.fft.rfft(y)) ** 2
+        freqs = np.fft.rfftfreq(len(y), 1 / SR)
+        assert spectrum[freqs > 7000].sum() < 0.01 * spectrum.sum()
+    phone = augment.band_limit(white, SR, "telephone")
+    spectrum, freqs = np.abs(np.fft.rfft(phone)) ** 2, np.fft.rfftfreq(len(phone), 1 / SR)
+    assert spectrum[freqs < 150].sum() < 0.01 * spectrum.sum()
+    y, bands = augment.random_eq(white, SR, rng)
+    assert len(y) == len(white) and 1 <= len(bands) <= 3 and np.isfinite(y).all()
+
+
+def test_random_chain_is_safe_and_deterministic():
+    x = vowel_like()
+    phones = phones_for(len(x) / SR)
+    for seed in range(12):
+        a, pa, params = augment.random_chain(x, SR, phones, np.random.default_rng(seed), strength=1.0)
+        b, pb, params_b = augment.random_chain(x, SR, phones, np.random.default_rng(seed), strength=1.0)
+        assert np.array_equal(a, b) and pa == pb and params == params_b
+        assert a.dtype == np.float32 and np.isfinite(a).all() and np.abs(a).max() <= augment.PEAK
+        assert pa[0].start == 0 and pa[-1].end == pytest.approx(len(a) / SR, abs=1e-6)
+        json.dumps(params)
+    loud = augment.random_chain(x * 50, SR, phones, np.random.default_rng(0), strength=0.0)[0]
+    assert np.abs(loud).max() <= augment.PEAK
