@@ -193,15 +193,17 @@ def engine(name: str):  # noqa: ANN201 (engines share a Protocol, see engines.ba
     return _ENGINES[name]
 
 
-def _voice_params(recipe: Recipe, voice: str, rng: np.random.Generator) -> dict:
+def _voice_params(engine_name: str, voice: str, rng: np.random.Generator) -> dict:
     """Random per-utterance knobs of an engine (speaking rate, pitch, prosody)."""
-    if voice.startswith("espeak:") or recipe.engine == "espeak":
+    if engine_name == "espeak":
         return {"rate": int(rng.integers(130, 231)), "pitch": int(rng.integers(25, 76)),
                 "range": int(rng.integers(25, 86))}
-    if voice.startswith("festival:") and "diphone" in voice or voice == "ked_diphone":
-        return {"duration_stretch": float(rng.uniform(0.85, 1.25)),
-                "f0_mean": float(rng.uniform(85, 190)), "f0_std": float(rng.uniform(12, 40))}
-    if recipe.engine == "piper":
+    if engine_name == "festival" and "diphone" in voice:
+        return {"stretch": float(rng.uniform(0.9, 1.3)), "f0_mean": float(rng.uniform(85, 190)),
+                "f0_std": float(rng.uniform(10, 35))}
+    if engine_name == "festival":
+        return {"speed": float(rng.uniform(0.85, 1.2))}
+    if engine_name == "piper":
         return {"length_scale": float(rng.uniform(0.85, 1.2)), "noise_scale": float(rng.uniform(0.45, 0.8)),
                 "noise_w_scale": float(rng.uniform(0.5, 1.0))}
     return {}
@@ -240,7 +242,7 @@ def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tupl
         if lang not in readers:
             readers[lang] = sentence_pool(lang, recipe.split, job.seed).take(offset + job.part * stride)
         batch = [readers[lang]() for _ in range(8 if eng_name == "festival" else 1)]
-        params = [_voice_params(recipe, f"{eng_name}:{voice}", rng) for _ in batch]
+        params = [_voice_params(eng_name, voice, rng) for _ in batch]
         for text, result in zip(batch, engine(eng_name).synth_many(batch, voice, params)):
             if isinstance(result, EngineError):
                 failures += 1

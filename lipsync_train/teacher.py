@@ -97,7 +97,7 @@ def _part_values(info: PhoneInfo) -> tuple[np.ndarray, np.ndarray]:
         v[_P["funnel"]] = info.round * 0.9
         v[_P["pucker"]] = info.round * 0.35
     if info.kind == "silence":
-        a[:] = 0.4
+        a[:] = 1.2  # pauses relax the mouth; speech pre-shapes it only shortly before
     elif info.lips == "close":
         a[_P["jaw"]] = 0.8
         a[list(LIP_SHAPE_PARAMS)] = 0.25
