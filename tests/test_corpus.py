@@ -1,0 +1,80 @@
+"""The corpus generator: deterministic plans, real shards, resume, held-out separation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lipsync_train import corpus
+from lipsync_train.corpus_io import iter_utterances, shard_done
+from lipsync_train.phonemes import CANONICAL
+from lipsync_train.text import is_heldout_sentence
+
+
+def test_plan_is_deterministic_and_interleaved() -> None:
+    recipes = corpus.default_recipes(1.0)
+    a, b = corpus.plan(recipes, seed=0), corpus.plan(recipes, seed=0)
+    assert [(j.recipe.name, j.part) for j in a] == [(j.recipe.name, j.part) for j in b]
+    assert sorted(j.index for j in a) == list(range(len(a)))
+    first_tenth = {j.recipe.name for j in a[: len(a) // 10]}
+    assert len(first_tenth) >= 5, "a partial run must already mix recipes"
+
+
+def test_plan_meets_the_hour_targets() -> None:
+    recipes = corpus.default_recipes(1.0)
+    english = sum(r.output_hours for r in recipes if r.split == "train" and r.name != "espeak-multi")
+    natural = sum(r.output_hours for r in recipes if r.split == "train" and r.engine != "espeak")
+    espeak_en = sum(r.output_hours for r in recipes if r.name == "espeak-en")
+    other = sum(r.output_hours for r in recipes if r.name == "espeak-multi")
+    assert english >= 30 and other >= 5
+    assert natural >= 8 * espeak_en, "natural voices must outweigh espeak's robotic ones"
+    assert {r.split for r in recipes} == {"train", "heldout"}
+
+
+@pytest.mark.slow
+def test_jobs_write_real_aligned_shards_and_resume(tmp_path: Path) -> None:
+    recipes = [r for r in corpus.default_recipes(0.004) if r.name in ("diphone", "heldout-ked")]
+    assert all(r.jobs == 1 for r in recipes)
+    jobs = [corpus.Job(i, r, 0, seed=3) for i, r in enumerate(recipes)]
+    for job in jobs:
+        corpus.run_job(job, tmp_path)
+        assert shard_done(tmp_path, job.recipe.split, job.index)
+    train = list(iter_utterances(tmp_path, "train"))
+    heldout = list(iter_utterances(tmp_path, "heldout"))
+    assert train and heldout
+    for utt in train + heldout:
+        assert utt.audio.dtype == np.float32 and np.isfinite(utt.audio).all()
+        starts = np.array([p.start for p in utt.phones])
+        assert abs(utt.phones[-1].end - utt.duration) < 2e-3 and utt.phones[0].start == 0.0
+        assert np.all(np.diff(starts) > 0) and all(p.label in CANONICAL for p in utt.phones)
+    # diphone recipe doubles each utterance with a WORLD variant of the same timing
+    variants = [u for u in train if "world_f0_scale" in u.meta]
+    assert variants and len(variants) * 2 == len(train)
+    assert not any(is_heldout_sentence(u.text) for u in train)
+    assert all(is_heldout_sentence(u.text) for u in heldout)
+    assert {u.voice for u in heldout} == {"festival:ked"}
+    assert "festival:ked" not in {u.voice for u in train}
+
+    # same seed -> same text, voices and engine settings (Festival is bit-exact too)
+    again = tmp_path / "again"
+    corpus.run_job(jobs[0], again)
+    first = [(u.text, u.voice, json.dumps(u.meta, sort_keys=True)) for u in train]
+    second = [(u.text, u.voice, json.dumps(u.meta, sort_keys=True)) for u in iter_utterances(again, "train")]
+    assert first == second
+
+
+@pytest.mark.slow
+def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--out", str(tmp_path), "--scale", "0.004", "--only", "heldout-ked", "--only", "diphone",
+            "--workers", "1"]
+    assert corpus.main([*args, "--max-jobs", "1"]) == 0
+    assert corpus.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 jobs planned, 1 done, running 1" in out
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert len(manifest["shards"]) == 2 and len(manifest["runs"]) == 2
+    assert corpus.main(["--out", str(tmp_path), "--stats"]) == 0
+    assert "English" in capsys.readouterr().out
