@@ -50,8 +50,10 @@ def ensure_apt() -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        sys.exit(f"missing Debian packages: {' '.join(missing)}\n"
-                 f"install them with: sudo apt-get install -y {' '.join(missing)}")
+        sys.exit(
+            f"missing Debian packages: {' '.join(missing)}\n"
+            f"install them with: sudo apt-get install -y {' '.join(missing)}"
+        )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     _check(["apt-get", "update", "-qq"], env=env)
     _check(["apt-get", "install", "-y", "-qq", *missing], env=env)

@@ -59,7 +59,7 @@ class Recipe:
 
     @property
     def jobs(self) -> int:
-        return max(1, int(round(self.output_hours * 3600 / JOB_OUTPUT_SECONDS)))
+        return max(1, round(self.output_hours * 3600 / JOB_OUTPUT_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,15 @@ class Job:
 
 # ------------------------------------------------------------------ voices and recipes
 
-ESPEAK_EN_ACCENTS = ("en-us", "en", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd",
-                     "en-us-nyc")
+ESPEAK_EN_ACCENTS = (
+    "en-us",
+    "en",
+    "en-gb-scotland",
+    "en-gb-x-gbclan",
+    "en-gb-x-rp",
+    "en-gb-x-gbcwmd",
+    "en-us-nyc",
+)
 ESPEAK_HELDOUT_ACCENT = "en-029"
 
 
@@ -95,24 +102,53 @@ def default_recipes(scale: float = 1.0) -> list[Recipe]:
     other languages, and a held-out split of unseen voices, sentences and languages."""
     from .text import LANGUAGES
 
-    train_langs = tuple(c for c, spec in LANGUAGES.items() if not spec.heldout_language and not c.startswith("en"))
+    train_langs = tuple(
+        c for c, spec in LANGUAGES.items() if not spec.heldout_language and not c.startswith("en")
+    )
     heldout_langs = tuple(c for c, spec in LANGUAGES.items() if spec.heldout_language)
     s = scale
     return [
         Recipe("piper-joe", "piper", ("joe",), hours=1.4 * s, world_variants=2),
         Recipe("festival-slt", "festival", ("cmu_us_slt_arctic_hts",), hours=1.8 * s, world_variants=2),
         Recipe("flite-arctic", "flite", ("slt", "rms", "awb"), hours=5.0 * s, world_variants=2),
-        Recipe("diphone", "festival+flite", ("festival:kal_diphone", "flite:kal16"), hours=2.0 * s,
-               world_variants=1),
+        Recipe(
+            "diphone",
+            "festival+flite",
+            ("festival:kal_diphone", "flite:kal16"),
+            hours=2.0 * s,
+            world_variants=1,
+        ),
         Recipe("espeak-en", "espeak", ESPEAK_EN_ACCENTS, hours=3.0 * s),
         Recipe("espeak-multi", "espeak", (), hours=8.0 * s, languages=train_langs),
-        Recipe("heldout-ked", "festival", ("ked_diphone",), split="heldout", hours=0.25 * s, augment_prob=0.3),
-        Recipe("heldout-natural", "flite", ("slt", "rms", "awb"), split="heldout", hours=0.15 * s,
-               world_variants=1, augment_prob=0.3),
-        Recipe("heldout-espeak", "espeak", (ESPEAK_HELDOUT_ACCENT, "en-us"), split="heldout", hours=0.2 * s,
-               augment_prob=0.3),
-        Recipe("heldout-lang", "espeak", (), split="heldout", hours=0.5 * s, augment_prob=0.3,
-               languages=heldout_langs),
+        Recipe(
+            "heldout-ked", "festival", ("ked_diphone",), split="heldout", hours=0.25 * s, augment_prob=0.3
+        ),
+        Recipe(
+            "heldout-natural",
+            "flite",
+            ("slt", "rms", "awb"),
+            split="heldout",
+            hours=0.15 * s,
+            world_variants=1,
+            augment_prob=0.3,
+        ),
+        Recipe(
+            "heldout-espeak",
+            "espeak",
+            (ESPEAK_HELDOUT_ACCENT, "en-us"),
+            split="heldout",
+            hours=0.2 * s,
+            augment_prob=0.3,
+        ),
+        Recipe(
+            "heldout-lang",
+            "espeak",
+            (),
+            split="heldout",
+            hours=0.5 * s,
+            augment_prob=0.3,
+            languages=heldout_langs,
+        ),
     ]
 
 
@@ -169,7 +205,7 @@ def sentence_pool(lang: str, split: str, seed: int) -> _SentencePool:
 _ENGINES: dict[str, object] = {}
 
 
-def engine(name: str):  # noqa: ANN201 (engines share a Protocol, see engines.base.Engine)
+def engine(name: str):
     """The process-wide instance of an engine (espeak's library is global state)."""
     if name not in _ENGINES:
         if name == "espeak":
@@ -196,23 +232,36 @@ def engine(name: str):  # noqa: ANN201 (engines share a Protocol, see engines.ba
 def _voice_params(engine_name: str, voice: str, rng: np.random.Generator) -> dict:
     """Random per-utterance knobs of an engine (speaking rate, pitch, prosody)."""
     if engine_name == "espeak":
-        return {"rate": int(rng.integers(130, 231)), "pitch": int(rng.integers(25, 76)),
-                "range": int(rng.integers(25, 86))}
+        return {
+            "rate": int(rng.integers(130, 231)),
+            "pitch": int(rng.integers(25, 76)),
+            "range": int(rng.integers(25, 86)),
+        }
     if engine_name == "festival" and "diphone" in voice:
-        return {"stretch": float(rng.uniform(0.9, 1.3)), "f0_mean": float(rng.uniform(85, 190)),
-                "f0_std": float(rng.uniform(10, 35))}
+        return {
+            "stretch": float(rng.uniform(0.9, 1.3)),
+            "f0_mean": float(rng.uniform(85, 190)),
+            "f0_std": float(rng.uniform(10, 35)),
+        }
     if engine_name == "festival":
         return {"speed": float(rng.uniform(0.85, 1.2))}
     if engine_name == "piper":
-        return {"length_scale": float(rng.uniform(0.85, 1.2)), "noise_scale": float(rng.uniform(0.45, 0.8)),
-                "noise_w_scale": float(rng.uniform(0.5, 1.0))}
+        return {
+            "length_scale": float(rng.uniform(0.85, 1.2)),
+            "noise_scale": float(rng.uniform(0.45, 0.8)),
+            "noise_w_scale": float(rng.uniform(0.5, 1.0)),
+        }
     return {}
 
 
 def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -> tuple[str, str, str]:
     """(engine name, voice, language) for the next utterance of a recipe."""
     if recipe.engine == "espeak":
-        lang = str(rng.choice(recipe.languages)) if recipe.languages != ("en-us",) else str(rng.choice(recipe.voices))
+        lang = (
+            str(rng.choice(recipe.languages))
+            if recipe.languages != ("en-us",)
+            else str(rng.choice(recipe.voices))
+        )
         if recipe.languages != ("en-us",):
             from .text import LANGUAGES
 
@@ -231,7 +280,9 @@ def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -
 def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tuple[Synth, str]]:
     """Base utterances of a job until its share of base speech is reached."""
     train_variants, heldout_variants = espeak_variant_split()
-    variants = heldout_variants if recipe.split == "heldout" and recipe.name == "heldout-espeak" else train_variants
+    variants = (
+        heldout_variants if recipe.split == "heldout" and recipe.name == "heldout-espeak" else train_variants
+    )
     stride = int(job.base_seconds / 2.0) + 8
     offset = zlib.crc32(recipe.name.encode()) % 100_000
     readers: dict[str, Callable[[], str]] = {}
@@ -243,7 +294,7 @@ def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tupl
             readers[lang] = sentence_pool(lang, recipe.split, job.seed).take(offset + job.part * stride)
         batch = [readers[lang]() for _ in range(8 if eng_name == "festival" else 1)]
         params = [_voice_params(eng_name, voice, rng) for _ in batch]
-        for text, result in zip(batch, engine(eng_name).synth_many(batch, voice, params)):
+        for text, result in zip(batch, engine(eng_name).synth_many(batch, voice, params), strict=True):
             if isinstance(result, EngineError):
                 failures += 1
                 continue
@@ -272,7 +323,7 @@ def _variants(recipe: Recipe, synth: Synth, rng: np.random.Generator) -> list[tu
     if recipe.world_variants:
         analysis = augment.world_analyze(audio, SAMPLE_RATE)
         settings = _world_settings(rng, recipe.world_variants)
-        for (f0, alpha), variant in zip(settings, augment.world_variants(analysis, settings)):
+        for (f0, alpha), variant in zip(settings, augment.world_variants(analysis, settings), strict=True):
             out.append((variant, {"world_f0_scale": round(f0, 3), "world_formant_alpha": round(alpha, 3)}))
     return out
 
@@ -287,10 +338,25 @@ def run_job(job: Job, out_dir: Path) -> dict:
             phones, chain = synth.phones, {}
             if rng.random() < recipe.augment_prob:
                 audio, phones, chain = augment.random_chain(audio, SAMPLE_RATE, phones, rng, strength=1.0)
-            meta = {"engine_params": synth.params, **world, "augment": chain, "recipe": recipe.name,
-                    "engine_voice": synth.voice}
-            utterances.append(Utterance(f"{recipe.name}-{job.index:05d}-{k:04d}-{v}", np.asarray(audio, np.float32),
-                                        list(phones), text, synth.lang, synth.engine, _identity(synth), meta))
+            meta = {
+                "engine_params": synth.params,
+                **world,
+                "augment": chain,
+                "recipe": recipe.name,
+                "engine_voice": synth.voice,
+            }
+            utterances.append(
+                Utterance(
+                    f"{recipe.name}-{job.index:05d}-{k:04d}-{v}",
+                    np.asarray(audio, np.float32),
+                    list(phones),
+                    text,
+                    synth.lang,
+                    synth.engine,
+                    _identity(synth),
+                    meta,
+                )
+            )
     summary = write_shard(out_dir, recipe.split, job.index, utterances)
     return {**summary, "recipe": recipe.name, "split": recipe.split, "job": job.index}
 
@@ -316,8 +382,10 @@ class Manifest:
         if path.is_file():
             data = json.loads(path.read_text())
             if data["seed"] != seed or data["scale"] != scale:
-                sys.exit(f"{path} was made with seed {data['seed']} scale {data['scale']}; "
-                         f"use those, or another --out")
+                sys.exit(
+                    f"{path} was made with seed {data['seed']} scale {data['scale']}; "
+                    f"use those, or another --out"
+                )
             return cls(**data)
         return cls(seed, scale, [asdict(r) for r in recipes])
 
@@ -342,8 +410,10 @@ def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | N
     manifest_path = out / "manifest.json"
     manifest = Manifest.load_or_create(manifest_path, seed, scale, recipes)
     todo = [j for j in jobs if not shard_done(out, j.recipe.split, j.index)][:max_jobs]
-    print(f"{len(jobs)} jobs planned, {len(jobs) - len(todo)} done, running {len(todo)} on {workers} workers",
-          flush=True)
+    print(
+        f"{len(jobs)} jobs planned, {len(jobs) - len(todo)} done, running {len(todo)} on {workers} workers",
+        flush=True,
+    )
     started, errors = time.time(), 0
     with get_context("spawn").Pool(workers, maxtasksperchild=20) as pool:
         for n, result in enumerate(pool.imap_unordered(_run_job_star, [(j, out) for j in todo]), 1):
@@ -354,10 +424,21 @@ def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | N
             manifest.shards[str(result["job"])] = result
             manifest.save(manifest_path)
             elapsed = time.time() - started
-            print(f"[{n}/{len(todo)}] job {result['job']:4d} {result['recipe']:16s} "
-                  f"{result['seconds'] / 60:5.1f} min audio  {elapsed / 60:6.1f} min elapsed", flush=True)
-    manifest.runs.append({"started": started, "wall_seconds": round(time.time() - started, 1), "jobs": len(todo),
-                          "errors": errors, "workers": workers, "cpus": os.cpu_count()})
+            print(
+                f"[{n}/{len(todo)}] job {result['job']:4d} {result['recipe']:16s} "
+                f"{result['seconds'] / 60:5.1f} min audio  {elapsed / 60:6.1f} min elapsed",
+                flush=True,
+            )
+    manifest.runs.append(
+        {
+            "started": started,
+            "wall_seconds": round(time.time() - started, 1),
+            "jobs": len(todo),
+            "errors": errors,
+            "workers": workers,
+            "cpus": os.cpu_count(),
+        }
+    )
     manifest.save(manifest_path)
     print_stats(manifest)
     return 1 if errors else 0
@@ -367,8 +448,9 @@ def stats(manifest: Manifest) -> dict:
     """Hours per split, language, base voice and recipe; distinct voices; wall time."""
     totals: dict = {"splits": {}}
     for shard in manifest.shards.values():
-        split = totals["splits"].setdefault(shard["split"], {"seconds": 0.0, "utterances": 0, "by_lang": {},
-                                                             "by_voice": {}, "by_recipe": {}})
+        split = totals["splits"].setdefault(
+            shard["split"], {"seconds": 0.0, "utterances": 0, "by_lang": {}, "by_voice": {}, "by_recipe": {}}
+        )
         split["seconds"] += shard["seconds"]
         split["utterances"] += shard["utterances"]
         split["by_recipe"][shard["recipe"]] = split["by_recipe"].get(shard["recipe"], 0.0) + shard["seconds"]
@@ -381,19 +463,28 @@ def stats(manifest: Manifest) -> dict:
 
 def print_stats(manifest: Manifest) -> None:
     totals = stats(manifest)
-    print(f"\ncorpus: seed {manifest.seed}, scale {manifest.scale}, {len(manifest.shards)} shards, "
-          f"generation wall time {totals['wall_seconds'] / 60:.1f} min over {len(manifest.runs)} run(s)")
+    print(
+        f"\ncorpus: seed {manifest.seed}, scale {manifest.scale}, {len(manifest.shards)} shards, "
+        f"generation wall time {totals['wall_seconds'] / 60:.1f} min over {len(manifest.runs)} run(s)"
+    )
     for split, s in sorted(totals["splits"].items()):
         en = sum(v for k, v in s["by_lang"].items() if k.startswith("en"))
         other = {k: v for k, v in s["by_lang"].items() if not k.startswith("en")}
         base_voices = {v.split("+")[0] if v.startswith("espeak:") else v for v in s["by_voice"]}
         natural = sorted(v for v in s["by_voice"] if not v.startswith("espeak:"))
         print(f"  {split}: {s['seconds'] / 3600:.2f} h, {s['utterances']} utterances")
-        print(f"    English {en / 3600:.2f} h from {len(natural)} natural base voices {natural} "
-              f"+ {len(s['by_voice']) - len(natural)} espeak voice settings ({len(base_voices)} base identities)")
-        print(f"    other languages: {sum(other.values()) / 3600:.2f} h in {len(other)} languages: "
-              + ", ".join(f"{k} {v / 60:.0f} min" for k, v in sorted(other.items())))
-        print("    by recipe: " + ", ".join(f"{k} {v / 3600:.2f} h" for k, v in sorted(s["by_recipe"].items())))
+        print(
+            f"    English {en / 3600:.2f} h from {len(natural)} natural base voices {natural} "
+            f"+ {len(s['by_voice']) - len(natural)} espeak voice settings "
+            f"({len(base_voices)} base identities)"
+        )
+        print(
+            f"    other languages: {sum(other.values()) / 3600:.2f} h in {len(other)} languages: "
+            + ", ".join(f"{k} {v / 60:.0f} min" for k, v in sorted(other.items()))
+        )
+        print(
+            "    by recipe: " + ", ".join(f"{k} {v / 3600:.2f} h" for k, v in sorted(s["by_recipe"].items()))
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,8 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for r in default_recipes(args.scale):
-            print(f"{r.name:16s} {r.split:8s} {r.engine:15s} base {r.hours:5.2f} h x{1 + r.world_variants} "
-                  f"= {r.output_hours:5.2f} h in {r.jobs} jobs")
+            print(
+                f"{r.name:16s} {r.split:8s} {r.engine:15s} base {r.hours:5.2f} h x{1 + r.world_variants} "
+                f"= {r.output_hours:5.2f} h in {r.jobs} jobs"
+            )
         return 0
     if args.stats:
         path = args.out / "manifest.json"

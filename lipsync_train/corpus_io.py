@@ -55,12 +55,23 @@ def write_shard(root: Path, split: str, index: int, utterances: list[Utterance])
     audio_path.parent.mkdir(parents=True, exist_ok=True)
     pcm = [np.round(np.clip(u.audio, -1, 1) * 32767).astype(np.int16) for u in utterances]
     lines, offset = [], 0
-    for u, x in zip(utterances, pcm):
-        lines.append(json.dumps({
-            "id": u.id, "offset": offset, "samples": len(x), "text": u.text, "lang": u.lang,
-            "engine": u.engine, "voice": u.voice, "meta": u.meta,
-            "phones": [[p.label, round(p.start, 5), round(p.end, 5)] for p in u.phones],
-        }, ensure_ascii=False))
+    for u, x in zip(utterances, pcm, strict=True):
+        lines.append(
+            json.dumps(
+                {
+                    "id": u.id,
+                    "offset": offset,
+                    "samples": len(x),
+                    "text": u.text,
+                    "lang": u.lang,
+                    "engine": u.engine,
+                    "voice": u.voice,
+                    "meta": u.meta,
+                    "phones": [[p.label, round(p.start, 5), round(p.end, 5)] for p in u.phones],
+                },
+                ensure_ascii=False,
+            )
+        )
         offset += len(x)
     tmp_audio = audio_path.with_name(audio_path.name + ".tmp.npy")
     np.save(tmp_audio, np.concatenate(pcm) if pcm else np.zeros(0, np.int16))
@@ -77,8 +88,12 @@ def summarize(utterances: list[Utterance]) -> dict:
     for u in utterances:
         by_lang[u.lang] = by_lang.get(u.lang, 0.0) + u.duration
         by_voice[u.voice] = by_voice.get(u.voice, 0.0) + u.duration
-    return {"utterances": len(utterances), "seconds": sum(by_lang.values()),
-            "seconds_by_lang": by_lang, "seconds_by_voice": by_voice}
+    return {
+        "utterances": len(utterances),
+        "seconds": sum(by_lang.values()),
+        "seconds_by_lang": by_lang,
+        "seconds_by_voice": by_voice,
+    }
 
 
 def shard_done(root: Path, split: str, index: int) -> bool:
@@ -90,9 +105,17 @@ def iter_shard(root: Path, split: str, index: int) -> Iterator[Utterance]:
     pcm = np.load(audio_path, mmap_mode="r")
     for line in index_path.read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
-        x = np.asarray(pcm[rec["offset"]:rec["offset"] + rec["samples"]], dtype=np.float32) / 32767.0
-        yield Utterance(rec["id"], x, [Phone(*p) for p in rec["phones"]], rec["text"], rec["lang"],
-                        rec["engine"], rec["voice"], rec["meta"])
+        x = np.asarray(pcm[rec["offset"] : rec["offset"] + rec["samples"]], dtype=np.float32) / 32767.0
+        yield Utterance(
+            rec["id"],
+            x,
+            [Phone(*p) for p in rec["phones"]],
+            rec["text"],
+            rec["lang"],
+            rec["engine"],
+            rec["voice"],
+            rec["meta"],
+        )
 
 
 def iter_utterances(root: Path, split: str) -> Iterator[Utterance]:

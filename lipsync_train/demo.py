@@ -35,23 +35,45 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads(DEMO_PHONES.read_text(encoding="utf-8"))
     phones = [Phone(*p) for p in meta["phones"]]
     duration = len(audio) / 16000
-    lipsync = teacher.render(phones, args.fps, loudness=teacher.loudness_envelope(audio, 16000), duration=duration)
+    lipsync = teacher.render(
+        phones, args.fps, loudness=teacher.loudness_envelope(audio, 16000), duration=duration
+    )
     baseline = energy_baseline(audio, args.fps)
     args.out.mkdir(parents=True, exist_ok=True)
     curves_path = args.out / "demo_curves.json"
-    curves_path.write_text(json.dumps({
-        "fps": args.fps, "text": meta["text"], "channels": list(MOUTH_CHANNELS), "visemes": list(VISEMES),
-        "channel_values": lipsync.channels.round(4).tolist(), "viseme_probs": lipsync.visemes.round(4).tolist(),
-    }))
+    curves_path.write_text(
+        json.dumps(
+            {
+                "fps": args.fps,
+                "text": meta["text"],
+                "channels": list(MOUTH_CHANNELS),
+                "visemes": list(VISEMES),
+                "channel_values": lipsync.channels.round(4).tolist(),
+                "viseme_probs": lipsync.visemes.round(4).tolist(),
+            }
+        )
+    )
     plot_path = args.out / "demo.png"
-    plot_teacher(audio, 16000, phones, [("teacher", lipsync), ("energy baseline", baseline)],
-                 f"demo ({meta['voice']}): {meta['text']}", plot_path)
+    plot_teacher(
+        audio,
+        16000,
+        phones,
+        [("teacher", lipsync), ("energy baseline", baseline)],
+        f"demo ({meta['voice']}): {meta['text']}",
+        plot_path,
+    )
     print(f"demo clip: {DEMO_WAV.name}, {duration:.2f} s, {lipsync.frames} frames at {args.fps} fps")
-    print(f"{'predictor':16s} {'viseme acc':>10s} {'closure':>8s} {'false cl':>8s} {'jaw r':>6s} {'L2':>6s} {'lag':>4s}")
+    print(
+        f"{'predictor':16s} {'viseme acc':>10s} {'closure':>8s} {'false cl':>8s} "
+        f"{'jaw r':>6s} {'L2':>6s} {'lag':>4s}"
+    )
     for name, curves in (("teacher", lipsync), ("energy baseline", baseline)):
         s = metrics.score(curves, lipsync, phones)
-        print(f"{name:16s} {s['viseme_accuracy']:10.3f} {s['bilabial_recall']:8.3f} "
-              f"{s['false_closure_rate']:8.3f} {s['jaw_correlation']:6.3f} {s['mouth_l2']:6.3f} {s['lag_frames']!s:>4s}")
+        print(
+            f"{name:16s} {s['viseme_accuracy']:10.3f} {s['bilabial_recall']:8.3f} "
+            f"{s['false_closure_rate']:8.3f} {s['jaw_correlation']:6.3f} {s['mouth_l2']:6.3f} "
+            f"{s['lag_frames']!s:>4s}"
+        )
     print(f"wrote {curves_path} and {plot_path}")
     return 0
 

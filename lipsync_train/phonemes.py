@@ -51,8 +51,14 @@ def _v(viseme: str, open_: float, round_: float = 0.0, spread: float = 0.0) -> P
     return PhoneInfo("vowel", viseme, "shaped", open_, round_, spread)
 
 
-def _c(viseme: str | None, lips: str, open_: float = 0.08, round_: float = 0.0,
-       spread: float = 0.0, tongue_out: float = 0.0) -> PhoneInfo:
+def _c(
+    viseme: str | None,
+    lips: str,
+    open_: float = 0.08,
+    round_: float = 0.0,
+    spread: float = 0.0,
+    tongue_out: float = 0.0,
+) -> PhoneInfo:
     return PhoneInfo("consonant", viseme, lips, open_, round_, spread, tongue_out)
 
 
@@ -165,9 +171,20 @@ PHONES: dict[str, PhoneInfo] = {
 }
 
 DIPHTHONGS: dict[str, tuple[str, str]] = {
-    "aɪ": ("a", "ɪ"), "aʊ": ("a", "ʊ"), "eɪ": ("e", "ɪ"), "oʊ": ("o", "ʊ"), "ɔɪ": ("ɔ", "ɪ"),
-    "əʊ": ("ə", "ʊ"), "ɔʏ": ("ɔ", "ʏ"), "aɪ̯": ("a", "ɪ"), "ei": ("e", "i"), "ai": ("a", "i"),
-    "au": ("a", "u"), "oi": ("o", "i"), "ou": ("o", "u"), "eu": ("e", "u"),
+    "aɪ": ("a", "ɪ"),
+    "aʊ": ("a", "ʊ"),
+    "eɪ": ("e", "ɪ"),
+    "oʊ": ("o", "ʊ"),
+    "ɔɪ": ("ɔ", "ɪ"),
+    "əʊ": ("ə", "ʊ"),
+    "ɔʏ": ("ɔ", "ʏ"),
+    "aɪ̯": ("a", "ɪ"),
+    "ei": ("e", "i"),
+    "ai": ("a", "i"),
+    "au": ("a", "u"),
+    "oi": ("o", "i"),
+    "ou": ("o", "u"),
+    "eu": ("e", "u"),
 }
 """Diphthongs kept as one phone (one alignment segment) and rendered as two targets."""
 
@@ -255,19 +272,64 @@ def normalize_ipa(label: str, lang: str = "en") -> list[tuple[str, float]]:
         tokens = [_ENGLISH_IPA.get(t, t) for t in tokens]
     weights = [1.5 if is_vowel(t) else 1.0 for t in tokens]
     total = sum(weights)
-    return [(t, w / total) for t, w in zip(tokens, weights)]
+    return [(t, w / total) for t, w in zip(tokens, weights, strict=True)]
 
 
 # ---------------------------------------------------------------- ARPAbet normalisation
 
 ARPABET: dict[str, str] = {
-    "aa": "ɑ", "ae": "æ", "ah": "ʌ", "ax": "ə", "axr": "ɚ", "ao": "ɔ", "aw": "aʊ", "ay": "aɪ",
-    "eh": "ɛ", "er": "ɚ", "ey": "eɪ", "ih": "ɪ", "ix": "ɪ", "iy": "i", "ow": "oʊ", "oy": "ɔɪ",
-    "uh": "ʊ", "uw": "u", "ux": "u", "b": "b", "d": "d", "g": "ɡ", "k": "k", "p": "p", "t": "t",
-    "f": "f", "v": "v", "s": "s", "z": "z", "sh": "ʃ", "zh": "ʒ", "th": "θ", "dh": "ð",
-    "ch": "tʃ", "jh": "dʒ", "hh": "h", "h": "h", "m": "m", "n": "n", "ng": "ŋ", "em": "m",
-    "en": "n", "eng": "ŋ", "el": "l", "l": "l", "r": "ɹ", "w": "w", "wh": "w", "y": "j",
-    "dx": "ɾ", "nx": "n", "q": "ʔ",
+    "aa": "ɑ",
+    "ae": "æ",
+    "ah": "ʌ",
+    "ax": "ə",
+    "axr": "ɚ",
+    "ao": "ɔ",
+    "aw": "aʊ",
+    "ay": "aɪ",
+    "eh": "ɛ",
+    "er": "ɚ",
+    "ey": "eɪ",
+    "ih": "ɪ",
+    "ix": "ɪ",
+    "iy": "i",
+    "ow": "oʊ",
+    "oy": "ɔɪ",
+    "uh": "ʊ",
+    "uw": "u",
+    "ux": "u",
+    "b": "b",
+    "d": "d",
+    "g": "ɡ",
+    "k": "k",
+    "p": "p",
+    "t": "t",
+    "f": "f",
+    "v": "v",
+    "s": "s",
+    "z": "z",
+    "sh": "ʃ",
+    "zh": "ʒ",
+    "th": "θ",
+    "dh": "ð",
+    "ch": "tʃ",
+    "jh": "dʒ",
+    "hh": "h",
+    "h": "h",
+    "m": "m",
+    "n": "n",
+    "ng": "ŋ",
+    "em": "m",
+    "en": "n",
+    "eng": "ŋ",
+    "el": "l",
+    "l": "l",
+    "r": "ɹ",
+    "w": "w",
+    "wh": "w",
+    "y": "j",
+    "dx": "ɾ",
+    "nx": "n",
+    "q": "ʔ",
 }
 _ARPA_SILENCE = {"", "pau", "sil", "sp", "spn", "h#", "brth", "ns", "<sil>", "silence", "_", "#"}
 _ARPA_RE = re.compile(r"^([a-z]+)([012]?)$")

@@ -26,20 +26,35 @@ SENTENCES = (
     ("piper", "joe", "Please put the peppermint box back, Mum, it is for the party."),
     ("flite", "rms", "Very few of them know why the moon looks so blue."),
 )
-SHOWN = ("jawOpen", "mouthClose", "mouthPucker", "mouthFunnel", "mouthRollLower", "mouthStretchLeft",
-         "mouthPressLeft", "tongueOut")
+SHOWN = (
+    "jawOpen",
+    "mouthClose",
+    "mouthPucker",
+    "mouthFunnel",
+    "mouthRollLower",
+    "mouthStretchLeft",
+    "mouthPressLeft",
+    "tongueOut",
+)
 
 
-def plot_teacher(audio: np.ndarray, sr: int, phones: Sequence[Phone], curves: Sequence[tuple[str, Curves]],
-                 title: str, path: Path) -> None:
+def plot_teacher(
+    audio: np.ndarray,
+    sr: int,
+    phones: Sequence[Phone],
+    curves: Sequence[tuple[str, Curves]],
+    title: str,
+    path: Path,
+) -> None:
     """One figure: spectrogram + phones, channels, aperture, visemes (first curves)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(4, 1, figsize=(14, 10), sharex=True,
-                             gridspec_kw={"height_ratios": [1.2, 2.2, 1.0, 0.9]})
+    fig, axes = plt.subplots(
+        4, 1, figsize=(14, 10), sharex=True, gridspec_kw={"height_ratios": [1.2, 2.2, 1.0, 0.9]}
+    )
     axes[0].specgram(audio, Fs=sr, NFFT=512, noverlap=384, cmap="magma")
     axes[0].set_ylim(0, 6000)
     for p in phones:
@@ -48,7 +63,7 @@ def plot_teacher(audio: np.ndarray, sr: int, phones: Sequence[Phone], curves: Se
             axes[0].text((p.start + p.end) / 2, 5400, p.label, color="w", ha="center", fontsize=9)
     axes[0].set_title(title)
     styles = ["-", "--", ":"]
-    for (name, c), ls in zip(curves, styles):
+    for (name, c), ls in zip(curves, styles, strict=False):
         for k, ch in enumerate(SHOWN):
             axes[1].plot(c.times, c.channel(ch), ls, color=f"C{k}", lw=1.2, label=ch if ls == "-" else None)
         axes[2].plot(c.times, lip_aperture(c.channels), ls, color="k", label=f"aperture ({name})")
@@ -59,8 +74,14 @@ def plot_teacher(audio: np.ndarray, sr: int, phones: Sequence[Phone], curves: Se
     axes[2].legend(fontsize=8, loc="upper right")
     axes[2].set_ylabel("lip gap")
     base = curves[0][1]
-    axes[3].imshow(base.visemes.T, aspect="auto", origin="lower", cmap="Greys", interpolation="nearest",
-                   extent=(0, base.frames / base.fps, -0.5, len(VISEMES) - 0.5))
+    axes[3].imshow(
+        base.visemes.T,
+        aspect="auto",
+        origin="lower",
+        cmap="Greys",
+        interpolation="nearest",
+        extent=(0, base.frames / base.fps, -0.5, len(VISEMES) - 0.5),
+    )
     axes[3].set_yticks(range(len(VISEMES)), VISEMES, fontsize=7)
     axes[3].set_xlabel("seconds")
     for ax in axes[1:]:
@@ -83,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     for k, (eng, voice, text) in enumerate(SENTENCES):
         synth = engine(eng).synth(text, voice)
         loud = teacher.loudness_envelope(synth.audio, synth.sr)
-        curves = [(name, teacher.render(synth.phones, args.fps, style, loud, synth.duration))
-                  for name, style in (("natural", Style()), ("crisp+big", contrast))]
+        curves = [
+            (name, teacher.render(synth.phones, args.fps, style, loud, synth.duration))
+            for name, style in (("natural", Style()), ("crisp+big", contrast))
+        ]
         path = args.out / f"teacher_{k}_{eng}.png"
         plot_teacher(synth.audio, synth.sr, synth.phones, curves, f"{synth.voice}: {text}", path)
         print(f"wrote {path}")

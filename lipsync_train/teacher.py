@@ -23,7 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blender_lipsync.core.contract import CHANNEL_INDEX, MOUTH_CHANNELS, VISEME_INDEX, VISEMES, Curves, frame_count
+from blender_lipsync.core.contract import (
+    CHANNEL_INDEX,
+    MOUTH_CHANNELS,
+    VISEME_INDEX,
+    VISEMES,
+    Curves,
+    frame_count,
+)
 from blender_lipsync.core.style import Style
 
 from .phonemes import SILENCE, Phone, PhoneInfo, parts
@@ -57,7 +64,9 @@ def loudness_envelope(audio: np.ndarray, sr: int, hop_s: float = 0.01, window_s:
     hop, win = max(1, int(hop_s * sr)), max(1, int(window_s * sr))
     n = max(1, 1 + (len(x) - 1) // hop) if len(x) else 1
     padded = np.pad(x, (win // 2, win))
-    power = np.array([np.mean(padded[i * hop:i * hop + win] ** 2) for i in range(n)]) if len(x) else np.zeros(1)
+    power = (
+        np.array([np.mean(padded[i * hop : i * hop + win] ** 2) for i in range(n)]) if len(x) else np.zeros(1)
+    )
     db = 10 * np.log10(power + 1e-10)
     ref = np.percentile(db, 95) if np.any(power > 1e-10) else 0.0
     values = np.clip((db - ref + 30.0) / 30.0, 0.0, 1.0)
@@ -224,9 +233,14 @@ def _to_channels(params: np.ndarray, style: Style) -> np.ndarray:
     put(("mouthShrugLower",), 0.3 * tuck * lip_gain + 0.15 * press)
     put(("mouthShrugUpper",), 0.1 * press)
     put(("mouthPressLeft", "mouthPressRight"), press)
-    put(("mouthUpperUpLeft", "mouthUpperUpRight"), (0.3 * tuck + 0.25 * spread + 0.2 * jaw) * open_lips * lip_gain)
-    put(("mouthLowerDownLeft", "mouthLowerDownRight"),
-        (0.45 * jaw + 0.15 * spread) * open_lips * (1.0 - tuck) * lip_gain)
+    put(
+        ("mouthUpperUpLeft", "mouthUpperUpRight"),
+        (0.3 * tuck + 0.25 * spread + 0.2 * jaw) * open_lips * lip_gain,
+    )
+    put(
+        ("mouthLowerDownLeft", "mouthLowerDownRight"),
+        (0.45 * jaw + 0.15 * spread) * open_lips * (1.0 - tuck) * lip_gain,
+    )
     put(("tongueOut",), np.clip(params[:, _P["tongue"]], 0, 1) * style.intensity)
     return np.clip(out, 0.0, 1.0)
 
@@ -248,7 +262,9 @@ def _viseme_track(targets: _Targets, times: np.ndarray, style: Style) -> np.ndar
     half = 0.010
     lo = times[:, None] + lead - half
     hi = times[:, None] + lead + half
-    overlap = np.clip(np.minimum(hi, targets.end[None, :]) - np.maximum(lo, targets.start[None, :]), 0.0, None)
+    overlap = np.clip(
+        np.minimum(hi, targets.end[None, :]) - np.maximum(lo, targets.start[None, :]), 0.0, None
+    )
     probs = np.zeros((len(times), len(VISEMES)))
     np.add.at(probs.T, ids, overlap.T)
     empty = probs.sum(axis=1) <= 0

@@ -68,8 +68,18 @@ def test_jobs_write_real_aligned_shards_and_resume(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--out", str(tmp_path), "--scale", "0.004", "--only", "heldout-ked", "--only", "diphone",
-            "--workers", "1"]
+    args = [
+        "--out",
+        str(tmp_path),
+        "--scale",
+        "0.004",
+        "--only",
+        "heldout-ked",
+        "--only",
+        "diphone",
+        "--workers",
+        "1",
+    ]
     assert corpus.main([*args, "--max-jobs", "1"]) == 0
     assert corpus.main(args) == 0
     out = capsys.readouterr().out

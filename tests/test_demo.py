@@ -15,6 +15,8 @@ def test_demo_writes_curves_plot_and_scores(tmp_path: Path, capsys: pytest.Captu
     curves = json.loads((tmp_path / "demo_curves.json").read_text())
     assert curves["fps"] == 29.97 and len(curves["channel_values"]) == int(3.7965 * 29.97) + 1
     assert (tmp_path / "demo.png").stat().st_size > 20_000
-    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line[:1].isalpha()}
+    rows = {
+        line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line[:1].isalpha()
+    }
     assert rows["teacher"][1:6] == ["1.000", "1.000", "0.000", "1.000", "0.000"]
     assert float(rows["energy"][2]) < 0.5  # the baseline's viseme accuracy is far below the teacher's

@@ -43,7 +43,7 @@ def test_every_bilabial_closes_the_lips(fps: float) -> None:
     bilabials = [p for p in SENTENCE if p.label in BILABIALS]
     assert len(bilabials) == 6
     for phone in bilabials:
-        centre = int(round((phone.start + phone.end) / 2 * fps))
+        centre = round((phone.start + phone.end) / 2 * fps)
         assert closed[centre], f"lips open at {phone.label} {phone.start:.2f}s ({fps} fps)"
 
 
@@ -51,7 +51,7 @@ def test_short_bilabial_between_frames_still_closes() -> None:
     phones = clean_timeline([("ɑ", 0.0, 0.2), ("b", 0.2, 0.225), ("ɑ", 0.225, 0.4)], 0.5)
     for fps in (24.0, 23.976):
         curves = teacher.render(phones, fps)
-        window = lips_closed(curves.channels)[int(0.2 * fps) - 1:int(0.225 * fps) + 2]
+        window = lips_closed(curves.channels)[int(0.2 * fps) - 1 : int(0.225 * fps) + 2]
         assert window.any()
 
 
@@ -61,7 +61,7 @@ def test_open_vowels_open_the_lips_and_jaw() -> None:
     jaw = curves.channel("jawOpen")
     for phone in SENTENCE:
         if phone.label in OPEN_VOWELS:
-            centre = int(round((phone.start + phone.end) / 2 * 50))
+            centre = round((phone.start + phone.end) / 2 * 50)
             assert not closed[centre] and jaw[centre] > 0.3, phone
 
 
@@ -69,7 +69,7 @@ def test_labiodentals_tuck_the_lower_lip_and_rounding_anticipates() -> None:
     curves = teacher.render(SENTENCE, 50.0)
     f = next(p for p in SENTENCE if p.label == "f")
     roll = curves.channel("mouthRollLower")
-    assert roll[int(round((f.start + f.end) / 2 * 50))] > 0.3
+    assert roll[round((f.start + f.end) / 2 * 50)] > 0.3
     # the w of "one": lips round before its sound starts (anticipation)
     w = next(p for p in SENTENCE if p.label == "w")
     pucker = curves.channel("mouthPucker")
@@ -79,7 +79,7 @@ def test_labiodentals_tuck_the_lower_lip_and_rounding_anticipates() -> None:
 def test_tongue_only_consonants_let_lip_rounding_carry_through() -> None:
     rounded = teacher.render(timeline("u t u"), 50.0)
     spread = teacher.render(timeline("i t i"), 50.0)
-    t_mid = int(round((0.2 + 0.09 + 0.045) * 50))
+    t_mid = round((0.2 + 0.09 + 0.045) * 50)
     assert rounded.channel("mouthPucker")[t_mid] > 0.5
     assert spread.channel("mouthPucker")[t_mid] < 0.1
 
@@ -144,7 +144,7 @@ def test_closure_strength_presses_lips_harder() -> None:
     assert firm.channel("mouthPressLeft").max() > 2 * soft.channel("mouthPressLeft").max()
     # a soft closure is still a closure
     for phone in (p for p in SENTENCE if p.label in BILABIALS):
-        assert lips_closed(soft.channels)[int(round((phone.start + phone.end) / 2 * 50))]
+        assert lips_closed(soft.channels)[round((phone.start + phone.end) / 2 * 50)]
 
 
 def test_silence_is_rest_without_nan() -> None:

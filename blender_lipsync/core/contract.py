@@ -51,7 +51,21 @@ MOUTH_CHANNELS: tuple[str, ...] = (
 """ARKit lower-face channels (jaw*, mouth*, cheekPuff, tongueOut)."""
 
 VISEMES: tuple[str, ...] = (
-    "sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U",
+    "sil",
+    "PP",
+    "FF",
+    "TH",
+    "DD",
+    "kk",
+    "CH",
+    "SS",
+    "nn",
+    "RR",
+    "aa",
+    "E",
+    "I",
+    "O",
+    "U",
 )
 """The 15 Oculus visemes, in their canonical order."""
 

@@ -66,7 +66,8 @@ class Style:
     @classmethod
     def from_vector(cls, vector: np.ndarray) -> Style:
         values = {}
-        for spec, v in zip(STYLE_FIELDS, np.clip(np.asarray(vector, dtype=np.float64), -1, 1)):
+        clipped = np.clip(np.asarray(vector, dtype=np.float64), -1, 1)
+        for spec, v in zip(STYLE_FIELDS, clipped, strict=True):
             span = (spec.high - spec.default) if v >= 0 else (spec.default - spec.low)
             values[spec.name] = float(spec.default + v * span)
         return cls(**values)
