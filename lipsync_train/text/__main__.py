@@ -1,0 +1,3 @@
+from .corpus import main
+
+main()
