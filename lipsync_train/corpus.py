@@ -36,6 +36,8 @@ from .engines.base import EngineError, Synth
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "corpus"
+MAX_FAILURES_PER_JOB = 50
+"""A job whose sentences keep failing stops early (its summary lists the errors)."""
 JOB_OUTPUT_SECONDS = 480.0
 """Audio each job writes (base + variants), so a shard is a few minutes of work."""
 
@@ -277,8 +279,11 @@ def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -
     return recipe.engine, voice, "en-us"
 
 
-def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tuple[Synth, str]]:
-    """Base utterances of a job until its share of base speech is reached."""
+def _synthesize(
+    recipe: Recipe, job: Job, rng: np.random.Generator
+) -> tuple[list[tuple[Synth, str]], list[str]]:
+    """Base utterances of a job until its share of base speech is reached, and the
+    errors of the sentences that failed (reported in the shard summary, never hidden)."""
     train_variants, heldout_variants = espeak_variant_split()
     variants = (
         heldout_variants if recipe.split == "heldout" and recipe.name == "heldout-espeak" else train_variants
@@ -287,8 +292,8 @@ def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tupl
     offset = zlib.crc32(recipe.name.encode()) % 100_000
     readers: dict[str, Callable[[], str]] = {}
     out: list[tuple[Synth, str]] = []
-    seconds, failures = 0.0, 0
-    while seconds < job.base_seconds and failures < 50:
+    seconds, errors = 0.0, []
+    while seconds < job.base_seconds and len(errors) < MAX_FAILURES_PER_JOB:
         eng_name, voice, lang = _pick_voice(recipe, rng, variants)
         if lang not in readers:
             readers[lang] = sentence_pool(lang, recipe.split, job.seed).take(offset + job.part * stride)
@@ -296,11 +301,11 @@ def _synthesize(recipe: Recipe, job: Job, rng: np.random.Generator) -> list[tupl
         params = [_voice_params(eng_name, voice, rng) for _ in batch]
         for text, result in zip(batch, engine(eng_name).synth_many(batch, voice, params), strict=True):
             if isinstance(result, EngineError):
-                failures += 1
+                errors.append(f"{eng_name}:{voice}: {result}"[:200])
                 continue
             out.append((result, text))
             seconds += result.duration
-    return out
+    return out, errors
 
 
 # ------------------------------------------------------------------ augmentation
@@ -333,7 +338,8 @@ def run_job(job: Job, out_dir: Path) -> dict:
     rng = np.random.default_rng([job.seed, job.index])
     recipe = job.recipe
     utterances: list[Utterance] = []
-    for k, (synth, text) in enumerate(_synthesize(recipe, job, rng)):
+    synths, errors = _synthesize(recipe, job, rng)
+    for k, (synth, text) in enumerate(synths):
         for v, (audio, world) in enumerate(_variants(recipe, synth, rng)):
             phones, chain = synth.phones, {}
             if rng.random() < recipe.augment_prob:
@@ -358,7 +364,14 @@ def run_job(job: Job, out_dir: Path) -> dict:
                 )
             )
     summary = write_shard(out_dir, recipe.split, job.index, utterances)
-    return {**summary, "recipe": recipe.name, "split": recipe.split, "job": job.index}
+    return {
+        **summary,
+        "recipe": recipe.name,
+        "split": recipe.split,
+        "job": job.index,
+        "failures": len(errors),
+        "failure_examples": sorted(set(errors))[:3],
+    }
 
 
 def _identity(synth: Synth) -> str:
@@ -429,6 +442,11 @@ def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | N
                 f"{result['seconds'] / 60:5.1f} min audio  {elapsed / 60:6.1f} min elapsed",
                 flush=True,
             )
+            if result["failures"]:
+                print(
+                    f"    {result['failures']} sentences failed, e.g. {result['failure_examples'][0]}",
+                    flush=True,
+                )
     manifest.runs.append(
         {
             "started": started,
@@ -458,6 +476,7 @@ def stats(manifest: Manifest) -> dict:
             for name, sec in shard[src].items():
                 split[key][name] = split[key].get(name, 0.0) + sec
     totals["wall_seconds"] = sum(r["wall_seconds"] for r in manifest.runs)
+    totals["failed_sentences"] = sum(s.get("failures", 0) for s in manifest.shards.values())
     return totals
 
 
@@ -465,7 +484,8 @@ def print_stats(manifest: Manifest) -> None:
     totals = stats(manifest)
     print(
         f"\ncorpus: seed {manifest.seed}, scale {manifest.scale}, {len(manifest.shards)} shards, "
-        f"generation wall time {totals['wall_seconds'] / 60:.1f} min over {len(manifest.runs)} run(s)"
+        f"generation wall time {totals['wall_seconds'] / 60:.1f} min over {len(manifest.runs)} run(s), "
+        f"{totals['failed_sentences']} sentences failed to synthesise"
     )
     for split, s in sorted(totals["splits"].items()):
         en = sum(v for k, v in s["by_lang"].items() if k.startswith("en"))

@@ -222,9 +222,13 @@ def is_vowel(phone: str) -> bool:
 
 # ---------------------------------------------------------------- IPA normalisation
 
-_DROP = set("ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345") | {"\u200d", "\u200c", "\u0361", "\u035c"}  # stress, length, ties, tones
+_DROP = set("ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345\"^") | {"\u200d", "\u200c", "\u0361", "\u035c"}
+"""Stress, length, ties, tones, and espeak-ng's ASCII reduction marks (ru ``u"``, ``ɪ^``)."""
 _ENGLISH_IPA = {"ɐ": "ə", "ᵻ": "ɪ", "ɝ": "ɚ", "ɜ": "ɚ", "ɚɹ": "ɚ", "əl": "əl", "g": "ɡ"}
-_GENERIC_IPA = {"g": "ɡ", "ɝ": "ɚ", "ᵻ": "ɪ", "ʤ": "dʒ", "ʧ": "tʃ", "ʦ": "ts", "ʣ": "dz"}
+_GENERIC_IPA = {
+    "g": "ɡ", "ɝ": "ɚ", "ᵻ": "ɪ", "ʤ": "dʒ", "ʧ": "tʃ", "ʦ": "ts", "ʣ": "dz",
+    "ε": "ɛ", "?": "ʔ",  # espeak-ng's Danish table: Greek epsilon, and '?' for stød
+}
 """Single-character spellings that differ between engines."""
 _TOKENS = sorted(CANONICAL - {SILENCE}, key=len, reverse=True)
 

@@ -10,8 +10,14 @@ import pytest
 
 from lipsync_train import corpus
 from lipsync_train.corpus_io import iter_utterances, shard_done
+from lipsync_train.engines.espeak import get_espeak
 from lipsync_train.phonemes import CANONICAL
-from lipsync_train.text import is_heldout_sentence
+from lipsync_train.text import LANGUAGES, is_heldout_sentence
+from lipsync_train.text import sentences as sentences_of
+
+
+def corpus_languages() -> list[str]:
+    return [code for code in LANGUAGES if not code.startswith("en")]
 
 
 def test_plan_is_deterministic_and_interleaved() -> None:
@@ -88,3 +94,16 @@ def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixt
     assert len(manifest["shards"]) == 2 and len(manifest["runs"]) == 2
     assert corpus.main(["--out", str(tmp_path), "--stats"]) == 0
     assert "English" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", sorted(corpus_languages()))
+def test_every_language_synthesises_its_own_text(code: str) -> None:
+    """Each language's espeak voice reads real sentences from its text source into known phones."""
+    spec = LANGUAGES[code]
+    split = "heldout" if spec.heldout_language else "train"
+    sentences = sentences_of(code, split)
+    picks = [sentences[i] for i in np.linspace(0, len(sentences) - 1, 6).astype(int)]
+    results = get_espeak().synth_many(picks, spec.espeak_voice, [{} for _ in picks])
+    failed = [str(r) for r in results if isinstance(r, Exception)]
+    assert not failed, failed

@@ -78,3 +78,9 @@ def test_expand_labels_keeps_time_and_splits_by_share() -> None:
     assert [p.label for p in out] == ["k", "ɑ", "ɹ"]
     assert out[1].start == 0.1 and abs(out[2].end - 0.35) < 1e-12 and out[1].end == out[2].start
     assert [p.label for p in expand_labels([("AH0", 0, 1), ("pau", 1, 2)], "en", arpabet=True)] == ["ə", "_"]
+
+
+def test_espeak_ascii_quirks_of_danish_and_russian() -> None:
+    assert normalize_ipa("ε", "da") == [("ɛ", 1.0)]
+    assert [p for p, _ in normalize_ipa("?ɑ", "da")] == ["ʔ", "ɑ"]
+    assert normalize_ipa('u"', "ru") == [("u", 1.0)] and normalize_ipa("ɪ^", "ru") == [("ɪ", 1.0)]

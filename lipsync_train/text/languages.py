@@ -91,7 +91,7 @@ _SPECS = (
                  klavaro="cs", wordfreq="cs"),
     LanguageSpec("bg", "Bulgarian", "bg", "Cyrillic", fortune_dirs=("bg",), klavaro="bg", wordfreq="bg"),
     LanguageSpec("eo", "Esperanto", "eo", "Latin", fortune_dirs=("eo",), klavaro="eo"),
-    LanguageSpec("fr", "French", "fr-fr", "Latin", klavaro="fr", manpages="manpages-fr", wordfreq="fr"),
+    LanguageSpec("fr", "French", "fr", "Latin", klavaro="fr", manpages="manpages-fr", wordfreq="fr"),
     LanguageSpec("sv", "Swedish", "sv", "Latin", klavaro="sv", manpages="manpages-sv", wordfreq="sv"),
     LanguageSpec("hu", "Hungarian", "hu", "Latin", klavaro="hu", manpages="manpages-hu", wordfreq="hu"),
     LanguageSpec("da", "Danish", "da", "Latin", klavaro="da", manpages="manpages-da", wordfreq="da"),
