@@ -8,13 +8,8 @@ a chain exactly.  Outputs are float32, finite, and never clip.
 
 from __future__ import annotations
 
-import functools
-import importlib.machinery
-import importlib.util
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -34,33 +29,6 @@ BAND_KINDS = ("telephone", "lowpass", "8k")
 # ---------------------------------------------------------------- WORLD
 
 
-@functools.cache
-def load_pyworld() -> ModuleType:
-    """Import pyworld; fall back to its compiled core when its __init__ cannot run.
-
-    pyworld 0.3.5's ``__init__`` imports ``pkg_resources`` only to read its own
-    version, and recent setuptools (84.2.1 in our venv) no longer ships it.
-    """
-    try:
-        import pyworld
-
-        return pyworld
-    except ModuleNotFoundError as exc:
-        if exc.name != "pkg_resources":
-            raise
-    spec = importlib.util.find_spec("pyworld")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(folder) / f"pyworld{suffix}"
-            if path.is_file():
-                loader = importlib.machinery.ExtensionFileLoader("pyworld.pyworld", str(path))
-                core = importlib.util.spec_from_file_location("pyworld.pyworld", path, loader=loader)
-                module = importlib.util.module_from_spec(core)
-                loader.exec_module(module)
-                return module
-    raise ModuleNotFoundError("pyworld's compiled module was not found")
-
-
 @dataclass
 class WorldAnalysis:
     """WORLD parameters of one utterance at ``WORLD_SR`` (5 ms frames)."""
@@ -75,7 +43,7 @@ class WorldAnalysis:
 
 def world_analyze(audio: np.ndarray, sr: int, frame_period: float = 5.0) -> WorldAnalysis:
     """Resample to 16 kHz and analyse once (dio + stonemask, cheaptrick, d4c)."""
-    pw = load_pyworld()
+    import pyworld as pw  # lazily: WORLD is only needed when variants are made
     x = np.ascontiguousarray(resample(np.asarray(audio, np.float32), sr, WORLD_SR), dtype=np.float64)
     f0, t = pw.dio(x, WORLD_SR, f0_floor=60.0, f0_ceil=600.0, frame_period=frame_period)
     f0 = pw.stonemask(x, f0, t, WORLD_SR)
@@ -100,7 +68,7 @@ def world_variants(analysis: WorldAnalysis, settings: list[tuple[float, float]])
     Sensible ranges: f0_scale 0.6-1.7, alpha 0.85-1.18.  Each output is float32 at
     ``analysis.sr`` with exactly ``analysis.n_samples`` samples: timing is unchanged.
     """
-    pw = load_pyworld()
+    import pyworld as pw  # lazily: WORLD is only needed when variants are made
     out = []
     for f0_scale, alpha in settings:
         sp, ap = analysis.sp, analysis.ap

@@ -258,25 +258,19 @@ def _voice_params(engine_name: str, voice: str, rng: np.random.Generator) -> dic
 
 def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -> tuple[str, str, str]:
     """(engine name, voice, language) for the next utterance of a recipe."""
-    if recipe.engine == "espeak":
-        lang = (
-            str(rng.choice(recipe.languages))
-            if recipe.languages != ("en-us",)
-            else str(rng.choice(recipe.voices))
-        )
-        if recipe.languages != ("en-us",):
-            from .text import LANGUAGES
+    if recipe.engine != "espeak":
+        voice = str(rng.choice(recipe.voices))
+        engine_name, _, name = voice.rpartition(":")  # "festival+flite" recipes name the engine
+        return engine_name or recipe.engine, name, "en-us"
+    if recipe.languages == ("en-us",):  # English: the recipe's voices are espeak accents
+        lang = voice = str(rng.choice(recipe.voices))
+    else:
+        from .text import LANGUAGES
 
-            lang_voice, lang = LANGUAGES[lang].espeak_voice, lang
-        else:
-            lang_voice = lang
-        variant = str(rng.choice(variants)) if rng.random() < 0.8 else None
-        return "espeak", f"{lang_voice}+{variant}" if variant else lang_voice, lang
-    voice = str(rng.choice(recipe.voices))
-    if recipe.engine == "festival+flite":
-        eng, _, voice = voice.partition(":")
-        return eng, voice, "en-us"
-    return recipe.engine, voice, "en-us"
+        lang = str(rng.choice(recipe.languages))
+        voice = LANGUAGES[lang].espeak_voice
+    variant = str(rng.choice(variants)) if rng.random() < 0.8 else None
+    return "espeak", f"{voice}+{variant}" if variant else voice, lang
 
 
 def _synthesize(
@@ -359,7 +353,7 @@ def run_job(job: Job, out_dir: Path) -> dict:
                     text,
                     synth.lang,
                     synth.engine,
-                    _identity(synth),
+                    synth.voice,
                     meta,
                 )
             )
@@ -372,11 +366,6 @@ def run_job(job: Job, out_dir: Path) -> dict:
         "failures": len(errors),
         "failure_examples": sorted(set(errors))[:3],
     }
-
-
-def _identity(synth: Synth) -> str:
-    """The base voice (vocal tract) an utterance came from: espeak variants are separate voices."""
-    return synth.voice
 
 
 # ------------------------------------------------------------------ manifest and CLI

@@ -33,7 +33,7 @@ from blender_lipsync.core.contract import (
 )
 from blender_lipsync.core.style import Style
 
-from .phonemes import SILENCE, Phone, PhoneInfo, parts
+from .phonemes import PHONES, SILENCE, Phone, PhoneInfo, parts
 
 PARAMS = ("jaw", "seal", "tuck", "funnel", "pucker", "spread", "tongue")
 _P = {name: i for i, name in enumerate(PARAMS)}
@@ -128,8 +128,6 @@ def _part_values(info: PhoneInfo) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _layout(phones: Sequence[Phone], style: Style, loudness: Loudness | None) -> _Targets:
-    from .phonemes import PHONES
-
     rows = []
     for phone in phones:
         t = phone.start

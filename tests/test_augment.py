@@ -30,7 +30,7 @@ def vowel_like(sr: int = SR, f0: float = 120.0, seconds: float = 1.2) -> np.ndar
 
 
 def median_f0(x: np.ndarray, sr: int) -> float:
-    pw = augment.load_pyworld()
+    import pyworld as pw
     f0, _ = pw.dio(x.astype(np.float64), sr, f0_floor=60.0, f0_ceil=600.0)
     return float(np.median(f0[f0 > 0]))
 

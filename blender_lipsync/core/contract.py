@@ -85,14 +85,17 @@ def lip_aperture(channels: np.ndarray) -> np.ndarray:
     lips together.  0 means sealed lips.
     """
     c = np.asarray(channels, dtype=np.float64)
-    col = CHANNEL_INDEX
-    jaw_gap = np.clip(c[..., col["jawOpen"]] - c[..., col["mouthClose"]], 0.0, None)
+
+    def mean(*names: str) -> np.ndarray:
+        return np.mean([c[..., CHANNEL_INDEX[n]] for n in names], axis=0)
+
+    jaw_gap = np.clip(mean("jawOpen") - mean("mouthClose"), 0.0, None)
     lip_gap = (
-        0.5 * (c[..., col["mouthLowerDownLeft"]] + c[..., col["mouthLowerDownRight"]]) * 0.5
-        + 0.5 * (c[..., col["mouthUpperUpLeft"]] + c[..., col["mouthUpperUpRight"]]) * 0.5
-        + 0.3 * c[..., col["mouthFunnel"]]
+        0.5 * mean("mouthLowerDownLeft", "mouthLowerDownRight")
+        + 0.5 * mean("mouthUpperUpLeft", "mouthUpperUpRight")
+        + 0.3 * mean("mouthFunnel")
     )
-    seal = 0.5 * (c[..., col["mouthPressLeft"]] + c[..., col["mouthPressRight"]]) * 0.3
+    seal = 0.3 * mean("mouthPressLeft", "mouthPressRight")
     return np.clip(jaw_gap + lip_gap - seal, 0.0, None)
 
 
