@@ -506,6 +506,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="recipe name(s) to run")
     parser.add_argument("--stats", action="store_true", help="print the figures of an existing corpus")
     parser.add_argument("--list", action="store_true", help="print the recipes and planned hours")
+    parser.add_argument(
+        "--check",
+        type=int,
+        metavar="N",
+        help="re-align N English utterances per recipe with pocketsphinx and print the label boundary errors",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for r in default_recipes(args.scale):
@@ -513,6 +519,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r.name:16s} {r.split:8s} {r.engine:15s} base {r.hours:5.2f} h x{1 + r.world_variants} "
                 f"= {r.output_hours:5.2f} h in {r.jobs} jobs"
             )
+        return 0
+    if args.check:
+        from .corpus_check import check, print_check
+
+        print_check(check(args.out, args.check))
         return 0
     if args.stats:
         path = args.out / "manifest.json"

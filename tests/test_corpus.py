@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lipsync_train import corpus
+from lipsync_train.corpus_check import check
 from lipsync_train.corpus_io import iter_utterances, shard_done
 from lipsync_train.engines.espeak import get_espeak
 from lipsync_train.phonemes import CANONICAL
@@ -63,6 +64,10 @@ def test_jobs_write_real_aligned_shards_and_resume(tmp_path: Path) -> None:
     assert all(is_heldout_sentence(u.text) for u in heldout)
     assert {u.voice for u in heldout} == {"festival:ked"}
     assert "festival:ked" not in {u.voice for u in train}
+
+    # the labels still sit on the audio after resampling, WORLD and the augmentation chain
+    agreement = check(tmp_path, per_recipe=3)["diphone"]
+    assert agreement["boundaries"] > 50 and agreement["median_ms"] < 20 and agreement["mae_ms"] < 30
 
     # same seed -> same text, voices and engine settings (Festival is bit-exact too)
     again = tmp_path / "again"
