@@ -12,6 +12,7 @@ Commands:
   demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
   corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
   eval [args…]     the quality yardstick (python -m lipsync_train.evaluation --help)
+  train [args…]    train the model, resumable, in the background (python -m lipsync_train.train --help)
   teacher-plots    render teacher curves for a few sentences to out/teacher (PNG)
   text             print the sentence counts per source and language
 """
@@ -121,6 +122,8 @@ def main(argv: list[str]) -> None:
         _module(python, "lipsync_train.corpus", args)
     elif command == "eval":
         _module(python, "lipsync_train.evaluation", args)
+    elif command == "train":
+        _module(python, "lipsync_train.train", args)
     elif command == "teacher-plots":
         _module(python, "lipsync_train.plots", args)
     elif command == "text":

@@ -1,0 +1,161 @@
+"""The network: a compact wav2vec2 encoder and a feed-forward window decoder with FiLM style.
+
+audio (16 kHz) -> ``transformers.Wav2Vec2Model`` -> features, 50 per second
+features + style -> temporal convolutions (each output frame sees a short window of
+features), modulated by the style vector through FiLM -> mouth channels in [0, 1]
+and viseme logits, one per 20 ms frame.  An auxiliary head classifies the phone at
+each frame during training, which keeps the features phonetic and speaker-agnostic.
+
+The audio is padded by half a receptive field on both sides, so feature ``j`` is
+centred on the instant ``j / 50`` s, the instant the channel contract gives frame ``j``.
+Requires torch and transformers (training, GPU and pipelines); Blender runs the
+exported ONNX model instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .contract import MOUTH_CHANNELS, VISEMES
+from .style import STYLE_DIM
+
+RECEPTIVE_FIELD = 400  # samples seen by one feature of the standard wav2vec2 conv stack
+HOP = 320  # samples between features (20 ms)
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild the network (saved as JSON beside the weights)."""
+
+    conv_dim: tuple[int, ...] = (32, 64, 64, 128, 128, 128, 128)  # narrow early layers: 2.4x cheaper on CPU
+    hidden_size: int = 256
+    encoder_layers: int = 4
+    attention_heads: int = 4
+    intermediate_size: int = 1024
+    pos_conv_kernel: int = 64
+    decoder_dim: int = 192
+    decoder_layers: int = 3
+    decoder_kernel: int = 7
+    style_hidden: int = 64
+    phone_classes: int = 117
+    dropout: float = 0.1
+    channels: tuple[str, ...] = field(default_factory=lambda: MOUTH_CHANNELS)
+    visemes: tuple[str, ...] = field(default_factory=lambda: VISEMES)
+    style_dim: int = STYLE_DIM
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ModelConfig:
+        tuples = {k: tuple(v) for k, v in data.items() if isinstance(v, list)}
+        return cls(**{**data, **tuples})
+
+    def wav2vec2_config(self):
+        from transformers import Wav2Vec2Config
+
+        return Wav2Vec2Config(
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.encoder_layers,
+            num_attention_heads=self.attention_heads,
+            intermediate_size=self.intermediate_size,
+            conv_dim=self.conv_dim,
+            conv_stride=(5, 2, 2, 2, 2, 2, 2),
+            conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+            feat_extract_norm="group",
+            num_conv_pos_embeddings=self.pos_conv_kernel,
+            num_conv_pos_embedding_groups=16,
+            hidden_dropout=self.dropout,
+            attention_dropout=self.dropout,
+            activation_dropout=0.0,
+            feat_proj_dropout=0.0,
+            layerdrop=0.0,
+            apply_spec_augment=True,
+            mask_time_prob=0.05,
+            mask_time_length=5,
+            vocab_size=self.phone_classes,
+        )
+
+
+def pad_for_features(audio: torch.Tensor) -> torch.Tensor:
+    """Half a receptive field of silence before (so feature j is centred on sample 320 j)
+    and enough after that the last full 20 ms frame still gets its feature."""
+    half = RECEPTIVE_FIELD // 2
+    return nn.functional.pad(audio, (half, half + HOP))
+
+
+class FiLM(nn.Module):
+    """Feature-wise affine modulation by the style embedding (identity at zero style)."""
+
+    def __init__(self, style_hidden: int, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(style_hidden, 2 * dim)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.proj(style).unsqueeze(-1).chunk(2, dim=1)
+        return x * (1 + gamma) + beta
+
+
+class WindowDecoder(nn.Module):
+    """Residual temporal convolutions over encoder features, FiLM after each."""
+
+    def __init__(self, cfg: ModelConfig, feature_size: int) -> None:
+        super().__init__()
+        d = cfg.decoder_dim
+        self.inp = nn.Conv1d(feature_size, d, 1)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(d, d, cfg.decoder_kernel, padding=cfg.decoder_kernel // 2)
+            for _ in range(cfg.decoder_layers)
+        )
+        self.films = nn.ModuleList(FiLM(cfg.style_hidden, d) for _ in range(cfg.decoder_layers))
+        self.style = nn.Sequential(
+            nn.Linear(cfg.style_dim, cfg.style_hidden),
+            nn.GELU(),
+            nn.Linear(cfg.style_hidden, cfg.style_hidden),
+        )
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(cfg.dropout)
+        self.channels = nn.Conv1d(d, len(cfg.channels), 1)
+        self.visemes = nn.Conv1d(d, len(cfg.visemes), 1)
+
+    def forward(self, features: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """features (B, T, F), style (B, S) -> channels (B, T, C) in [0, 1], viseme logits (B, T, V)."""
+        s = self.style(style)
+        x = self.inp(features.transpose(1, 2))
+        for conv, film in zip(self.convs, self.films, strict=True):
+            x = x + self.drop(film(self.act(conv(x)), s))
+        return torch.sigmoid(self.channels(x)).transpose(1, 2), self.visemes(x).transpose(1, 2)
+
+
+class LipSyncModel(nn.Module):
+    """Encoder + decoder + auxiliary phone head."""
+
+    def __init__(self, cfg: ModelConfig, encoder: nn.Module | None = None) -> None:
+        super().__init__()
+        from transformers import Wav2Vec2Model
+
+        self.cfg = cfg
+        self.encoder = encoder if encoder is not None else Wav2Vec2Model(cfg.wav2vec2_config())
+        feature_size = self.encoder.config.hidden_size
+        self.decoder = WindowDecoder(cfg, feature_size)
+        self.phone_head = nn.Linear(feature_size, cfg.phone_classes)
+
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, samples) 16 kHz -> (B, samples // 320, F): feature j centred at j / 50 s."""
+        hidden = self.encoder(pad_for_features(audio)).last_hidden_state
+        return hidden[:, : audio.shape[-1] // HOP]
+
+    def forward(self, audio: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = self.encode(audio)
+        channels, viseme_logits = self.decoder(features, style)
+        return {
+            "channels": channels,
+            "viseme_logits": viseme_logits,
+            "phone_logits": self.phone_head(features),
+            "features": features,
+        }

@@ -1,0 +1,134 @@
+"""Training examples: corpus audio windows with teacher targets under random styles.
+
+Each example is a crop of one utterance (16 kHz audio, a multiple of 20 ms long)
+with, per 50 Hz frame, the teacher's mouth channels and visemes rendered under a
+random style vector, and the canonical phone for the auxiliary phone loss.  Styles
+and crops are drawn on the fly, so every epoch sees new targets.  A cheap random
+gain and noise are applied on the fly on top of the corpus' own augmentation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from blender_lipsync.core.contract import MODEL_FPS
+from blender_lipsync.core.style import Style
+
+from . import teacher
+from .augment import add_noise
+from .corpus_io import SAMPLE_RATE, shard_paths
+from .phonemes import CANONICAL, SILENCE, Phone
+
+HOP = int(SAMPLE_RATE / MODEL_FPS)  # 320 samples = one 20 ms model frame
+PHONE_CLASSES: tuple[str, ...] = (SILENCE, *sorted(CANONICAL - {SILENCE}))
+PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
+
+
+@dataclass
+class Example:
+    audio: np.ndarray  # (window_frames * HOP,) float32
+    channels: np.ndarray  # (window_frames, channels) teacher targets
+    visemes: np.ndarray  # (window_frames, visemes) soft labels
+    phones: np.ndarray  # (window_frames,) int phone class at each frame instant
+    style: np.ndarray  # (STYLE_DIM,) normalised style vector
+
+
+@dataclass
+class _Entry:
+    shard: Path
+    offset: int
+    samples: int
+    phones: list[Phone]
+
+
+def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entry]:
+    """Every utterance of a split (without audio), for random access."""
+    entries = []
+    for index_path in sorted((Path(root) / split).glob("shard-*.jsonl")):
+        audio_path = shard_paths(root, split, int(index_path.stem.split("-")[1]))[0]
+        for line in index_path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if english_only and not rec["lang"].startswith("en"):
+                continue
+            phones = [Phone(*p) for p in rec["phones"]]
+            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones))
+    if not entries:
+        raise FileNotFoundError(f"no {split} utterances under {root}: run `python build.py corpus` first")
+    return entries
+
+
+def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
+    """Canonical phone class at each instant."""
+    ends = np.array([p.end for p in phones])
+    which = np.clip(np.searchsorted(ends, times, side="right"), 0, len(phones) - 1)
+    return np.array([PHONE_INDEX[phones[i].label] for i in which], dtype=np.int64)
+
+
+class CorpusWindows:
+    """Random fixed-length windows of a corpus split, drawn in proportion to duration."""
+
+    def __init__(
+        self,
+        root: Path,
+        split: str,
+        window_s: float = 4.0,
+        style_spread: float = 1.0,
+        noise_prob: float = 0.3,
+    ) -> None:
+        self.entries = load_index(root, split)
+        self.window_frames = round(window_s * MODEL_FPS)
+        self.style_spread = style_spread
+        self.noise_prob = noise_prob
+        weights = np.array([e.samples for e in self.entries], dtype=np.float64)
+        self.weights = weights / weights.sum()
+        self._pcm: dict[Path, np.ndarray] = {}
+
+    @property
+    def hours(self) -> float:
+        return sum(e.samples for e in self.entries) / SAMPLE_RATE / 3600
+
+    def _audio(self, entry: _Entry) -> np.ndarray:
+        if entry.shard not in self._pcm:
+            self._pcm[entry.shard] = np.load(entry.shard, mmap_mode="r")
+        pcm = self._pcm[entry.shard][entry.offset : entry.offset + entry.samples]
+        return np.asarray(pcm, dtype=np.float32) / 32767.0
+
+    def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
+        entry = self.entries[rng.choice(len(self.entries), p=self.weights)]
+        audio = self._audio(entry)
+        total_frames = len(audio) // HOP
+        start = int(rng.integers(0, max(1, total_frames - self.window_frames) + 1))
+        frames = self.window_frames
+        style = style or Style.random(rng, self.style_spread)
+        loud = teacher.loudness_envelope(audio, SAMPLE_RATE)
+        times = (start + np.arange(frames)) / MODEL_FPS
+        curves = teacher.render(entry.phones, MODEL_FPS, style, loud, duration=len(audio) / SAMPLE_RATE)
+        idx = np.clip(start + np.arange(frames), 0, curves.frames - 1)
+        window = np.zeros(frames * HOP, dtype=np.float32)
+        piece = audio[start * HOP : (start + frames) * HOP]
+        window[: len(piece)] = piece
+        window = self._augment(window, rng)
+        return Example(
+            window,
+            curves.channels[idx],
+            curves.visemes[idx],
+            phone_ids(entry.phones, times),
+            style.to_vector(),
+        )
+
+    def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        audio = audio * np.float32(10 ** (rng.uniform(-12, 6) / 20))
+        if rng.random() < self.noise_prob:
+            audio = add_noise(
+                audio, SAMPLE_RATE, float(rng.uniform(5, 35)), str(rng.choice(["white", "pink"])), rng
+            )
+        return np.clip(audio, -1.0, 1.0).astype(np.float32)
+
+    def batch(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+        """``size`` examples stacked into arrays (audio, channels, visemes, phones, style)."""
+        examples = [self.example(rng) for _ in range(size)]
+        return {name: np.stack([getattr(e, name) for e in examples]) for name in Example.__annotations__}

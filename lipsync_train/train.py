@@ -1,0 +1,219 @@
+"""Training: ``python build.py train [--out data/train/run] [--steps N] ...``.
+
+Resumable: every ``--ckpt-every`` steps the model (safetensors), optimiser state,
+step and random state are written to ``<out>/last/``; a new run with the same
+``--out`` continues from there.  Progress goes to ``<out>/log.jsonl`` and stdout.
+Every ``--eval-every`` steps a fixed set of held-out windows (voices, sentences
+and languages never trained on) is scored; the best model is kept in ``<out>/best/``
+and training stops early when it has not improved for ``--patience`` evaluations.
+
+Losses: channel regression (L1) with a velocity term, soft-label viseme
+cross-entropy, and frame-level phone cross-entropy on the encoder (auxiliary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from blender_lipsync.core.contract import CHANNEL_INDEX
+from blender_lipsync.core.model import LipSyncModel, ModelConfig
+
+from .dataset import PHONE_CLASSES, CorpusWindows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LossWeights:
+    channels: float = 4.0
+    velocity: float = 2.0
+    visemes: float = 1.0
+    phones: float = 0.5
+
+
+def losses(
+    out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], w: LossWeights
+) -> dict[str, torch.Tensor]:
+    """Every loss term and their weighted total."""
+    pred, target = out["channels"], batch["channels"]
+    channel = (pred - target).abs().mean()
+    velocity = (pred.diff(dim=1) - target.diff(dim=1)).abs().mean()
+    viseme = -(batch["visemes"] * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
+    phone = torch.nn.functional.cross_entropy(out["phone_logits"].flatten(0, 1), batch["phones"].flatten())
+    total = w.channels * channel + w.velocity * velocity + w.visemes * viseme + w.phones * phone
+    return {"total": total, "channels": channel, "velocity": velocity, "visemes": viseme, "phones": phone}
+
+
+def to_tensors(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def evaluate(model: LipSyncModel, batches: list[dict[str, torch.Tensor]], w: LossWeights) -> dict[str, float]:
+    """Mean losses, frame viseme accuracy and jawOpen correlation on fixed held-out windows."""
+    model.eval()
+    sums: dict[str, float] = {}
+    hits = frames = 0
+    jaw_pred, jaw_ref = [], []
+    for batch in batches:
+        out = model(batch["audio"], batch["style"])
+        for name, value in losses(out, batch, w).items():
+            sums[name] = sums.get(name, 0.0) + float(value) / len(batches)
+        hits += int((out["viseme_logits"].argmax(-1) == batch["visemes"].argmax(-1)).sum())
+        frames += batch["visemes"].shape[0] * batch["visemes"].shape[1]
+        jaw_pred.append(out["channels"][..., CHANNEL_INDEX["jawOpen"]].flatten())
+        jaw_ref.append(batch["channels"][..., CHANNEL_INDEX["jawOpen"]].flatten())
+    model.train()
+    jp, jr = torch.cat(jaw_pred), torch.cat(jaw_ref)
+    sums["viseme_accuracy"] = hits / frames
+    sums["jaw_correlation"] = float(torch.corrcoef(torch.stack([jp, jr]))[0, 1])
+    return sums
+
+
+def save_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Weights as safetensors, optimiser state and counters beside them; written atomically."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    (tmp / "config.json").write_text(json.dumps(model.cfg.to_json(), indent=1))
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    (tmp / "state.json").write_text(json.dumps(state))
+    if folder.exists():
+        old = folder.with_name(folder.name + ".old")
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    else:
+        os.replace(tmp, folder)
+
+
+def load_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Optimizer) -> dict:
+    model.load_state_dict(load_file(folder / "model.safetensors"))
+    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+    return json.loads((folder / "state.json").read_text())
+
+
+def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
+    """Linear warm-up, then cosine decay to 5% of the peak."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+
+
+def train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = CorpusWindows(args.corpus, "train", window_s=args.window)
+    heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window, noise_prob=0.0)
+    eval_rng = np.random.default_rng(12345)
+    eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch)) for _ in range(args.eval_batches)]
+    cfg = ModelConfig(phone_classes=len(PHONE_CLASSES))
+    model = LipSyncModel(cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    weights = LossWeights()
+    state = {"step": 0, "best": None, "since_best": 0, "rng": None, "seconds": 0.0}
+    if (out / "last").is_dir():
+        state = load_checkpoint(out / "last", model, optimizer)
+        print(f"resumed from step {state['step']}", flush=True)
+    rng = np.random.default_rng(args.seed)
+    if state["rng"]:
+        rng.bit_generator.state = state["rng"]
+    print(
+        f"train {data.hours:.1f} h, held-out {heldout.hours:.2f} h; model "
+        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters",
+        flush=True,
+    )
+    log = (out / "log.jsonl").open("a")
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(data.batch, rng, args.batch)
+        while state["step"] < args.steps:
+            started = time.time()
+            batch = to_tensors(pending.result())
+            pending = pool.submit(data.batch, rng, args.batch)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
+            terms = losses(model(batch["audio"], batch["style"]), batch, weights)
+            optimizer.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            state["step"] += 1
+            state["seconds"] += time.time() - started
+            if state["step"] % args.log_every == 0:
+                audio_s = args.batch * args.window * args.log_every
+                record = {
+                    "step": state["step"],
+                    **{k: round(float(v), 4) for k, v in terms.items()},
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "audio_s_per_s": round(audio_s / max(1e-9, (time.time() - started) * args.log_every), 1),
+                }
+                _log(log, record)
+            due = state["step"] % args.eval_every == 0 or state["step"] == args.steps
+            if due and _evaluate_and_keep_best(
+                model, optimizer, eval_batches, weights, state, out, log, args
+            ):
+                break
+            if state["step"] % args.ckpt_every == 0:
+                state["rng"] = rng.bit_generator.state
+                save_checkpoint(out / "last", model, optimizer, state)
+    state["rng"] = rng.bit_generator.state
+    save_checkpoint(out / "last", model, optimizer, state)
+    return 0
+
+
+def _evaluate_and_keep_best(model, optimizer, eval_batches, weights, state, out, log, args) -> bool:
+    """Score held-out windows, keep the best model; True when early stopping triggers."""
+    scores = evaluate(model, eval_batches, weights)
+    record = {"step": state["step"], "heldout": {k: round(v, 4) for k, v in scores.items()}}
+    _log(log, record)
+    if state["best"] is None or scores["total"] < state["best"]:
+        state["best"], state["since_best"] = scores["total"], 0
+        save_checkpoint(out / "best", model, optimizer, state)
+    else:
+        state["since_best"] += 1
+    return state["since_best"] >= args.patience
+
+
+def _log(log, record: dict) -> None:
+    print(json.dumps(record), flush=True)
+    log.write(json.dumps(record) + "\n")
+    log.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="build.py train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
+    p.add_argument("--out", type=Path, default=ROOT / "data" / "train" / "run")
+    p.add_argument("--steps", type=int, default=30000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--window", type=float, default=4.0, help="seconds of audio per example")
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--eval-batches", type=int, default=12)
+    p.add_argument("--ckpt-every", type=int, default=200)
+    p.add_argument("--patience", type=int, default=8)
+    return train(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
