@@ -123,9 +123,12 @@ def train(args: argparse.Namespace) -> int:
     heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window, noise_prob=0.0)
     eval_rng = np.random.default_rng(12345)
     eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch)) for _ in range(args.eval_batches)]
-    cfg = ModelConfig(phone_classes=len(PHONE_CLASSES))
+    overrides = {**json.loads(args.model), "phone_classes": len(PHONE_CLASSES), "encoder": str(args.encoder)}
+    cfg = ModelConfig.from_json({**ModelConfig().to_json(), **overrides})
+    _refuse_other_config(out / "last", cfg)
     model = LipSyncModel(cfg)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     weights = LossWeights()
     state = {"step": 0, "best": None, "since_best": 0, "rng": None, "seconds": 0.0}
     if (out / "last").is_dir():
@@ -135,8 +138,8 @@ def train(args: argparse.Namespace) -> int:
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
     print(
-        f"train {data.hours:.1f} h, held-out {heldout.hours:.2f} h; model "
-        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters",
+        f"train {data.hours:.1f} h, held-out {heldout.hours:.2f} h; encoder {cfg.encoder}, "
+        f"{sum(p.numel() for p in trainable) / 1e6:.2f} M trainable parameters",
         flush=True,
     )
     log = (out / "log.jsonl").open("a")
@@ -190,6 +193,13 @@ def _evaluate_and_keep_best(model, optimizer, eval_batches, weights, state, out,
     return state["since_best"] >= args.patience
 
 
+def _refuse_other_config(folder: Path, cfg: ModelConfig) -> None:
+    """Resuming with another architecture would silently mix two runs: refuse it."""
+    saved = folder / "config.json"
+    if saved.is_file() and ModelConfig.from_json(json.loads(saved.read_text())) != cfg:
+        sys.exit(f"{folder.parent} holds a run with another model config ({saved}); use another --out")
+
+
 def _log(log, record: dict) -> None:
     print(json.dumps(record), flush=True)
     log.write(json.dumps(record) + "\n")
@@ -200,6 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="build.py train", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     p.add_argument("--out", type=Path, default=ROOT / "data" / "train" / "run")
+    p.add_argument(
+        "--encoder",
+        default="wav2vec2",
+        help="wav2vec2 (trained from scratch), logmel (the CNN control), or the folder of a "
+        "pretrained Hugging Face wav2vec2 (safetensors; kept frozen, the decoder is trained)",
+    )
+    p.add_argument(
+        "--model", default="{}", help="ModelConfig overrides as JSON, e.g. '{\"hidden_size\": 512}'"
+    )
     p.add_argument("--steps", type=int, default=30000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--window", type=float, default=4.0, help="seconds of audio per example")

@@ -32,7 +32,8 @@ def test_one_output_frame_per_20ms_in_range() -> None:
     torch.manual_seed(0)
     model = LipSyncModel(SMALL).eval()
     for samples in (16000, 16000 * 3 + 123, 640):
-        out = model(torch.randn(2, samples) * 0.1, torch.zeros(2, STYLE_DIM))
+        with torch.no_grad():
+            out = model(torch.randn(2, samples) * 0.1, torch.zeros(2, STYLE_DIM))
         frames = samples // 320
         assert out["channels"].shape == (2, frames, len(MOUTH_CHANNELS))
         assert out["viseme_logits"].shape == (2, frames, len(VISEMES))
@@ -73,22 +74,33 @@ def test_phone_ids_follow_the_timeline() -> None:
     assert [PHONE_CLASSES[i] for i in ids] == ["_", "b", "ɑ", "ɑ", "ɑ"]
 
 
-@pytest.mark.slow
-def test_training_loop_checkpoints_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Three optimiser steps on a tiny real corpus: mechanics only, not a trained model."""
+def test_logmel_control_features_are_centred_like_wav2vec2() -> None:
+    torch.manual_seed(0)
+    model = LipSyncModel(ModelConfig(encoder="logmel", hidden_size=32, logmel_layers=3)).eval()
+    audio = (0.1 * torch.randn(1, 32000)).requires_grad_()
+    features = model.encode(audio)
+    assert features.shape == (1, 100, 32)
+    (features[0, 50] * torch.randn(32)).sum().backward()
+    span = torch.nonzero(audio.grad[0].abs() > 0).flatten()
+    assert abs((int(span.min()) + int(span.max())) / 2 - 16000) <= 1
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
     for i, recipe in enumerate(
         r for r in corpus.default_recipes(0.004) if r.name in ("diphone", "heldout-ked")
     ):
-        corpus.run_job(corpus.Job(i, recipe, 0, seed=1), tmp_path / "corpus")
-    windows = CorpusWindows(tmp_path / "corpus", "train", window_s=1.0)
-    batch = windows.batch(np.random.default_rng(0), 2)
-    assert batch["audio"].shape == (2, 16000) and batch["channels"].shape == (2, 50, len(MOUTH_CHANNELS))
-    monkeypatch.setattr(train, "ModelConfig", lambda phone_classes: SMALL)
-    args = [
+        corpus.run_job(corpus.Job(i, recipe, 0, seed=1), root)
+    return root
+
+
+def _train_args(corpus_root: Path, out: Path) -> list[str]:
+    return [
         "--corpus",
-        str(tmp_path / "corpus"),
+        str(corpus_root),
         "--out",
-        str(tmp_path / "run"),
+        str(out),
         "--batch",
         "1",
         "--window",
@@ -103,7 +115,18 @@ def test_training_loop_checkpoints_and_resumes(tmp_path: Path, monkeypatch: pyte
         "1",
         "--threads",
         "1",
+        "--model",
+        json.dumps(SMALL.to_json()),
     ]
+
+
+@pytest.mark.slow
+def test_training_loop_checkpoints_and_resumes(tiny_corpus: Path, tmp_path: Path) -> None:
+    """Three optimiser steps on a tiny real corpus: mechanics only, not a trained model."""
+    windows = CorpusWindows(tiny_corpus, "train", window_s=1.0)
+    batch = windows.batch(np.random.default_rng(0), 2)
+    assert batch["audio"].shape == (2, 16000) and batch["channels"].shape == (2, 50, len(MOUTH_CHANNELS))
+    args = _train_args(tiny_corpus, tmp_path / "run")
     assert train.main([*args, "--steps", "2"]) == 0
     state = json.loads((tmp_path / "run" / "last" / "state.json").read_text())
     assert state["step"] == 2 and (tmp_path / "run" / "best" / "model.safetensors").is_file()
@@ -111,3 +134,25 @@ def test_training_loop_checkpoints_and_resumes(tmp_path: Path, monkeypatch: pyte
     assert json.loads((tmp_path / "run" / "last" / "state.json").read_text())["step"] == 3
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "total" in r] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_pretrained_encoder_folder_is_frozen_and_decoder_trains(tiny_corpus: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+    from transformers import Wav2Vec2Model
+
+    folder = tmp_path / "my-wav2vec2"
+    Wav2Vec2Model(SMALL.wav2vec2_config()).save_pretrained(folder, safe_serialization=True)
+    assert (folder / "model.safetensors").is_file()
+    run = tmp_path / "run"
+    assert train.main([*_train_args(tiny_corpus, run), "--encoder", str(folder), "--steps", "2"]) == 0
+    before = load_file(folder / "model.safetensors")
+    after = load_file(run / "last" / "model.safetensors")
+    for name, value in before.items():
+        assert torch.equal(after["encoder." + name], value), name
+    torch.manual_seed(0)
+    fresh = LipSyncModel(ModelConfig.from_json({**SMALL.to_json(), "encoder": str(folder)})).state_dict()
+    assert not torch.equal(after["decoder.channels.weight"], fresh["decoder.channels.weight"])
+    # resuming the run with another encoder is refused, not silently mixed
+    with pytest.raises(SystemExit):
+        train.main([*_train_args(tiny_corpus, run), "--encoder", "logmel", "--steps", "3"])

@@ -84,3 +84,4 @@ def test_espeak_ascii_quirks_of_danish_and_russian() -> None:
     assert normalize_ipa("ε", "da") == [("ɛ", 1.0)]
     assert [p for p, _ in normalize_ipa("?ɑ", "da")] == ["ʔ", "ɑ"]
     assert normalize_ipa('u"', "ru") == [("u", 1.0)] and normalize_ipa("ɪ^", "ru") == [("ɪ", 1.0)]
+    assert normalize_ipa("a:", "en-gb-scotland") == [("a", 1.0)]  # some variants spell length as ':'

@@ -14,7 +14,9 @@ exported ONNX model instead.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -42,6 +44,8 @@ class ModelConfig:
     style_hidden: int = 64
     phone_classes: int = 117
     dropout: float = 0.1
+    encoder: str = "wav2vec2"  # "wav2vec2", "logmel" (the CNN control), or a pretrained wav2vec2 folder
+    logmel_layers: int = 4
     channels: tuple[str, ...] = field(default_factory=lambda: MOUTH_CHANNELS)
     visemes: tuple[str, ...] = field(default_factory=lambda: VISEMES)
     style_dim: int = STYLE_DIM
@@ -85,6 +89,46 @@ def pad_for_features(audio: torch.Tensor) -> torch.Tensor:
     and enough after that the last full 20 ms frame still gets its feature."""
     half = RECEPTIVE_FIELD // 2
     return nn.functional.pad(audio, (half, half + HOP))
+
+
+def mel_filterbank(sample_rate: int = 16000, n_fft: int = 400, n_mels: int = 80) -> torch.Tensor:
+    """(n_fft // 2 + 1, n_mels) triangular HTK mel filters, 0 Hz to Nyquist."""
+    mel = torch.linspace(0.0, 2595.0 * math.log10(1 + sample_rate / 2 / 700.0), n_mels + 2)
+    hz = 700.0 * (10 ** (mel / 2595.0) - 1)
+    bins = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1)[:, None]
+    lo, centre, hi = hz[:-2], hz[1:-1], hz[2:]
+    rising = (bins - lo) / (centre - lo)
+    falling = (hi - bins) / (hi - centre)
+    return torch.clamp(torch.minimum(rising, falling), min=0.0)
+
+
+class LogMelEncoder(nn.Module):
+    """The control: 80-bin log-mel every 10 ms + a 1D CNN, strided to 50 features per second.
+
+    STFT frames are centred on sample 160 i and the stride-2 conv keeps every second one,
+    so feature j is centred on sample 320 j, like the wav2vec2 path.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        d = cfg.hidden_size
+        self.config = SimpleNamespace(hidden_size=d)
+        self.register_buffer("window", torch.hann_window(400), persistent=False)
+        self.register_buffer("mel", mel_filterbank(), persistent=False)
+        layers: list[nn.Module] = [
+            nn.Conv1d(80, d, 5, padding=2),
+            nn.GELU(),
+            nn.Conv1d(d, d, 5, stride=2, padding=2),
+        ]
+        for _ in range(cfg.logmel_layers - 2):
+            layers += [nn.GELU(), nn.Conv1d(d, d, 5, padding=2)]
+        self.cnn = nn.Sequential(*layers, nn.GELU())
+        self.norm = nn.LayerNorm(80)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        spec = torch.stft(audio, 400, 160, window=self.window, center=True, return_complex=True).abs() ** 2
+        logmel = torch.log(spec.transpose(1, 2) @ self.mel + 1e-6)  # (B, frames, 80)
+        return self.cnn(self.norm(logmel).transpose(1, 2)).transpose(1, 2)
 
 
 class FiLM(nn.Module):
@@ -140,15 +184,36 @@ class LipSyncModel(nn.Module):
         from transformers import Wav2Vec2Model
 
         self.cfg = cfg
-        self.encoder = encoder if encoder is not None else Wav2Vec2Model(cfg.wav2vec2_config())
+        if encoder is not None:
+            self.encoder = encoder
+        elif cfg.encoder == "logmel":
+            self.encoder = LogMelEncoder(cfg)
+        elif cfg.encoder == "wav2vec2":
+            self.encoder = Wav2Vec2Model(cfg.wav2vec2_config())
+        else:  # a pretrained Hugging Face wav2vec2 folder: weights from safetensors only, kept frozen
+            self.encoder = Wav2Vec2Model.from_pretrained(cfg.encoder, use_safetensors=True)
+            self.encoder.requires_grad_(False)
         feature_size = self.encoder.config.hidden_size
         self.decoder = WindowDecoder(cfg, feature_size)
         self.phone_head = nn.Linear(feature_size, cfg.phone_classes)
 
+    @property
+    def frozen_encoder(self) -> bool:
+        return not any(p.requires_grad for p in self.encoder.parameters())
+
+    def train(self, mode: bool = True) -> LipSyncModel:
+        """A frozen pretrained encoder stays in eval mode (no dropout, no masking)."""
+        super().train(mode)
+        if self.frozen_encoder:
+            self.encoder.eval()
+        return self
+
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
         """(B, samples) 16 kHz -> (B, samples // 320, F): feature j centred at j / 50 s."""
-        hidden = self.encoder(pad_for_features(audio)).last_hidden_state
-        return hidden[:, : audio.shape[-1] // HOP]
+        frames = audio.shape[-1] // HOP
+        if isinstance(self.encoder, LogMelEncoder):
+            return self.encoder(audio)[:, :frames]
+        return self.encoder(pad_for_features(audio)).last_hidden_state[:, :frames]
 
     def forward(self, audio: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.encode(audio)
