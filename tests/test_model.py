@@ -56,6 +56,18 @@ def test_feature_j_is_centred_on_instant_j_over_50() -> None:
     assert int(span.min()) == 16000 - 200 and int(span.max()) == 16000 + 199
 
 
+def test_conv_features_are_local_so_chunking_has_no_seams() -> None:
+    model = LipSyncModel(SMALL).eval()
+    quiet = torch.randn(1, 64000) * 0.05
+    loud_start = quiet.clone()
+    loud_start[0, :16000] = torch.randn(16000) * 0.8
+    with torch.no_grad():
+        a = model.encoder.feature_extractor(pad_for_features(quiet))
+        b = model.encoder.feature_extractor(pad_for_features(loud_start))
+    assert torch.equal(a[..., 100:], b[..., 100:])  # 2 s later nothing changed
+    assert not torch.equal(a[..., :40], b[..., :40])
+
+
 def test_style_film_starts_neutral_and_changes_output_once_trained() -> None:
     model = LipSyncModel(SMALL).eval()
     audio = torch.randn(1, 16000) * 0.1

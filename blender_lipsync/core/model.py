@@ -38,6 +38,7 @@ class ModelConfig:
     attention_heads: int = 4
     intermediate_size: int = 1024
     pos_conv_kernel: int = 64
+    feature_norm: str = "layer"  # per-frame: a feature depends only on its own 25 ms, so chunks have no seams
     decoder_dim: int = 192
     decoder_layers: int = 3
     decoder_kernel: int = 7
@@ -69,7 +70,7 @@ class ModelConfig:
             conv_dim=self.conv_dim,
             conv_stride=(5, 2, 2, 2, 2, 2, 2),
             conv_kernel=(10, 3, 3, 3, 3, 2, 2),
-            feat_extract_norm="group",
+            feat_extract_norm=self.feature_norm,
             num_conv_pos_embeddings=self.pos_conv_kernel,
             num_conv_pos_embedding_groups=16,
             hidden_dropout=self.dropout,
