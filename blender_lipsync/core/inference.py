@@ -1,0 +1,217 @@
+"""Audio in, mouth curves out: the bpy-free inference API.
+
+    lipsync = LipSync(TorchBackend.from_folder("models/lipsync"))
+    curves = lipsync.curves("vo.wav", fps=23.976, style=Style(jaw=1.3), post=PostProcess(smoothing_ms=80))
+
+Any audio (path or array, any rate, channels, length) becomes mono 16 kHz. The encoder
+runs in overlapping chunks, so memory stays bounded for hour-long files, and its
+features are cached by audio hash: changing the style or the smoothing re-runs only
+the decoder. The 50 Hz model output is resampled to the exact frame instants of the
+requested fps (shifted by the anticipation), smoothed with a Savitzky-Golay filter
+whose window is given in milliseconds, and clipped to the channel contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .audio import MODEL_SAMPLE_RATE, load_audio
+from .contract import MODEL_FPS, Curves, frame_count
+from .style import Style
+
+HOP = int(MODEL_SAMPLE_RATE / MODEL_FPS)  # 320 samples per model frame
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class ModelFileError(RuntimeError):
+    """The model folder is missing, unsafe, corrupt or does not match its config."""
+
+
+@dataclass(frozen=True)
+class PostProcess:
+    """What happens after the network: smoothing and timing, all cheap to change."""
+
+    smoothing_ms: float = 60.0  # Savitzky-Golay window; 0 disables smoothing
+    smoothing_order: int = 2
+    anticipation_ms: float = 0.0  # positive: the mouth moves this much before the sound
+
+
+class Backend(Protocol):
+    """A runtime for the network (torch here; onnxruntime for Blender)."""
+
+    name: str
+
+    def encode(self, audio: np.ndarray) -> np.ndarray:
+        """(samples,) 16 kHz -> (samples // 320, features)."""
+
+    def decode(self, features: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(frames, features), (style_dim,) -> channels (frames, C) in [0, 1], viseme probabilities."""
+
+
+class TorchBackend:
+    """Runs ``blender_lipsync.core.model.LipSyncModel`` with torch (CPU or GPU)."""
+
+    def __init__(self, model, device: str | None = None) -> None:
+        import torch
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.to(self.device).eval()
+        self.name = f"torch:{self.device}"
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, device: str | None = None) -> TorchBackend:
+        from .model import LipSyncModel
+
+        config, weights = load_model_folder(folder)
+        model = LipSyncModel(config)
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+        if missing or unexpected:
+            raise ModelFileError(
+                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: missing {sorted(missing)[:3]}, "
+                f"unexpected {sorted(unexpected)[:3]}. Re-export the model or restore the matching config."
+            )
+        return cls(model, device)
+
+    def encode(self, audio: np.ndarray) -> np.ndarray:
+        with self.torch.no_grad():
+            x = self.torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None].to(self.device)
+            return self.model.encode(x)[0].float().cpu().numpy()
+
+    def decode(self, features: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with self.torch.no_grad():
+            f = self.torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))[None].to(self.device)
+            s = self.torch.from_numpy(np.asarray(style, dtype=np.float32))[None].to(self.device)
+            channels, logits = self.model.decoder(f, s)
+            return channels[0].cpu().numpy(), logits[0].softmax(-1).cpu().numpy()
+
+
+def load_model_folder(folder: str | Path):
+    """Config and weights of a model folder; safetensors only, never pickle."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from .model import ModelConfig
+
+    folder = Path(folder)
+    weights, config = folder / WEIGHTS_FILE, folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise ModelFileError(
+            f"model folder not found: {folder}. Reinstall the extension or pass the right path."
+        )
+    if not weights.is_file():
+        pickled = sorted(
+            p.name for p in folder.iterdir() if p.suffix in (".pt", ".pth", ".bin", ".ckpt", ".pkl")
+        )
+        hint = f" ({', '.join(pickled)} refused: pickle files can run code)" if pickled else ""
+        raise ModelFileError(f"no {WEIGHTS_FILE} in {folder}{hint}. Only safetensors weights are loaded.")
+    if not config.is_file():
+        raise ModelFileError(f"no {CONFIG_FILE} beside {weights}: the weights cannot be used without it.")
+    try:
+        cfg = ModelConfig.from_json(json.loads(config.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
+    try:
+        return cfg, load_file(weights)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(
+            f"{weights} is corrupt or truncated ({exc}). Reinstall or re-download it."
+        ) from exc
+
+
+class LipSync:
+    """Audio -> curves with chunked, cached encoding; see the module docstring."""
+
+    def __init__(
+        self, backend: Backend, chunk_s: float = 30.0, context_s: float = 3.0, cache_entries: int = 4
+    ) -> None:
+        self.backend = backend
+        self.chunk_frames = max(1, round(chunk_s * MODEL_FPS))
+        self.context_frames = max(0, round(context_s * MODEL_FPS))
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_entries = cache_entries
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        """Encoder features of 16 kHz audio, one per 20 ms, cached by content."""
+        key = hashlib.sha1(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        features = self._encode_chunked(audio)
+        self._cache[key] = features
+        while len(self._cache) > self._cache_entries:
+            self._cache.popitem(last=False)
+        return features
+
+    def _encode_chunked(self, audio: np.ndarray) -> np.ndarray:
+        """Encode chunk by chunk, each with ``context`` of audio on both sides, keeping its middle."""
+        frames = len(audio) // HOP
+        parts = []
+        for first in range(0, max(frames, 1), self.chunk_frames):
+            last = min(first + self.chunk_frames, frames)
+            lo = max(0, first - self.context_frames)
+            hi = min(frames, last + self.context_frames)
+            feats = self.backend.encode(audio[lo * HOP : hi * HOP])
+            parts.append(feats[first - lo : last - lo])
+        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+    def model_curves(self, audio: np.ndarray, style: Style | None = None) -> Curves:
+        """The network's own 50 Hz output for 16 kHz audio."""
+        features = self.features(audio)
+        if len(features) == 0:
+            return Curves(MODEL_FPS, np.zeros((0, 29)), np.zeros((0, 15)))
+        channels, visemes = self.backend.decode(features, (style or Style()).to_vector())
+        return Curves(MODEL_FPS, channels, visemes)
+
+    def curves(
+        self,
+        audio: str | Path | np.ndarray,
+        sample_rate: int | None = None,
+        fps: float = 24.0,
+        style: Style | None = None,
+        post: PostProcess | None = None,
+    ) -> Curves:
+        """Curves at ``fps`` (any positive rate, fractional too) for a file or an array."""
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        samples = load_audio(audio, sample_rate)
+        post = post or PostProcess()
+        raw = self.model_curves(samples, style)
+        out = resample_curves(raw, fps, len(samples) / MODEL_SAMPLE_RATE, post.anticipation_ms / 1000.0)
+        return smooth(out, post.smoothing_ms, post.smoothing_order)
+
+
+def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float = 0.0) -> Curves:
+    """Sample 50 Hz curves at the instants k / fps (+ ``lead_s``: the mouth moves earlier)."""
+    n = frame_count(duration, fps)
+    if curves.frames == 0:
+        channels, visemes = np.zeros((n, curves.channels.shape[1])), np.zeros((n, curves.visemes.shape[1]))
+        visemes[:, 0] = 1.0
+        return Curves(fps, channels, visemes)
+    src = np.arange(curves.frames) / curves.fps
+    at = np.arange(n) / fps + lead_s
+
+    def interp(values: np.ndarray) -> np.ndarray:
+        return np.stack([np.interp(at, src, values[:, i]) for i in range(values.shape[1])], axis=1)
+
+    visemes = interp(curves.visemes)
+    return Curves(fps, np.clip(interp(curves.channels), 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
+
+
+def smooth(curves: Curves, window_ms: float, order: int) -> Curves:
+    """Savitzky-Golay smoothing of the channels over ``window_ms`` (odd frame count > order)."""
+    window = round(window_ms / 1000.0 * curves.fps) | 1
+    if window_ms <= 0 or window <= order or curves.frames < window:
+        return curves
+    from scipy.signal import savgol_filter
+
+    channels = savgol_filter(curves.channels, window, order, axis=0, mode="interp")
+    return Curves(curves.fps, np.clip(channels, 0.0, 1.0), curves.visemes)

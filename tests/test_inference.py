@@ -1,0 +1,165 @@
+"""The inference API on real audio: any fps and format, no chunk seams, cached re-styling, safe loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from safetensors.torch import save_file
+
+from blender_lipsync.core.audio import load_audio
+from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES, frame_count
+from blender_lipsync.core.inference import LipSync, ModelFileError, PostProcess, TorchBackend
+from blender_lipsync.core.model import LipSyncModel, ModelConfig
+from blender_lipsync.core.style import Style
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "realspeech"
+SMALL = ModelConfig(
+    hidden_size=64,
+    encoder_layers=1,
+    attention_heads=2,
+    intermediate_size=128,
+    conv_dim=(16, 16, 16, 16, 16, 16, 32),
+    decoder_dim=32,
+    decoder_layers=2,
+    phone_classes=117,
+)
+
+
+@pytest.fixture(scope="module")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small untrained network saved the way shipped models are (style made to matter)."""
+    torch.manual_seed(0)
+    model = LipSyncModel(SMALL)
+    for film in model.decoder.films:
+        torch.nn.init.normal_(film.proj.weight, std=0.5)
+    folder = tmp_path_factory.mktemp("model")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "model.safetensors")
+    (folder / "config.json").write_text(json.dumps(SMALL.to_json()))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def backend(model_folder: Path) -> TorchBackend:
+    return TorchBackend.from_folder(model_folder, device="cpu")
+
+
+@pytest.mark.parametrize("fps", [24.0, 23.976, 29.97, 60.0, 12.5])
+def test_curves_at_any_fps_cover_the_audio(backend: TorchBackend, fps: float) -> None:
+    path = REAL / "mfa_words.wav"
+    duration = sf.info(str(path)).duration
+    curves = LipSync(backend).curves(path, fps=fps)
+    assert curves.fps == fps and curves.frames == frame_count(duration, fps)
+    assert curves.channels.shape[1] == len(MOUTH_CHANNELS) and curves.visemes.shape[1] == len(VISEMES)
+    assert curves.channels.min() >= 0 and curves.channels.max() <= 1
+    np.testing.assert_allclose(curves.visemes.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_chunked_encoding_matches_a_single_pass(backend: TorchBackend) -> None:
+    audio = load_audio(REAL / "mfa_acoustic_corpus.wav")  # 26.7 s: five chunk boundaries at 5 s
+    single = LipSync(backend, chunk_s=1000).model_curves(audio)
+    chunked = LipSync(backend, chunk_s=5, context_s=3).model_curves(audio)
+    assert chunked.frames == single.frames == len(audio) // 320
+    assert np.abs(chunked.channels - single.channels).max() <= 1e-3
+    assert np.abs(chunked.visemes - single.visemes).max() <= 1e-3
+
+
+def test_restyling_reuses_cached_features(backend: TorchBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    encode = backend.encode
+    monkeypatch.setattr(backend, "encode", lambda audio: calls.append(len(audio)) or encode(audio))
+    lipsync = LipSync(backend, chunk_s=4)
+    path = REAL / "mfa_thoughts.wav"
+    neutral = lipsync.curves(path, fps=24)
+    encodes = len(calls)
+    wide = lipsync.curves(path, fps=24, style=Style(jaw=1.8, lips=1.6))
+    smoothed = lipsync.curves(path, fps=30, post=PostProcess(smoothing_ms=120, anticipation_ms=40))
+    assert encodes >= 1 and len(calls) == encodes  # no encoder run after the first
+    assert not np.allclose(neutral.channels, wide.channels)
+    assert smoothed.frames != neutral.frames
+
+
+def test_anticipation_shifts_curves_earlier(backend: TorchBackend) -> None:
+    lipsync = LipSync(backend)
+    path = REAL / "prio_mary.wav"
+    base = lipsync.curves(path, fps=50, post=PostProcess(smoothing_ms=0))
+    lead = lipsync.curves(path, fps=50, post=PostProcess(smoothing_ms=0, anticipation_ms=100))
+    np.testing.assert_allclose(lead.channels[:-5], base.channels[5:], atol=1e-6)
+
+
+def test_smoothing_window_in_ms_reduces_jitter(backend: TorchBackend) -> None:
+    lipsync = LipSync(backend)
+    raw = lipsync.curves(REAL / "prio_mary.wav", fps=60, post=PostProcess(smoothing_ms=0))
+    smooth = lipsync.curves(
+        REAL / "prio_mary.wav", fps=60, post=PostProcess(smoothing_ms=150, smoothing_order=2)
+    )
+    jitter = lambda c: np.abs(np.diff(c.channels, n=2, axis=0)).mean()  # noqa: E731
+    assert jitter(smooth) < 0.7 * jitter(raw)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "rate", "channels"),
+    [
+        ("WAV", "PCM_16", 8000, 1),
+        ("WAV", "PCM_32", 48000, 2),
+        ("WAV", "FLOAT", 22050, 1),
+        ("FLAC", "PCM_16", 44100, 2),
+        ("OGG", "VORBIS", 32000, 1),
+        ("MP3", "MPEG_LAYER_III", 24000, 2),
+    ],
+)
+def test_every_audio_format_gives_the_same_timeline(
+    backend: TorchBackend, tmp_path: Path, fmt: str, subtype: str, rate: int, channels: int
+) -> None:
+    from blender_lipsync.core.audio import resample
+
+    speech = load_audio(REAL / "prio_bobby.wav")
+    data = resample(speech, 16000, rate)
+    data = np.stack([data, 0.5 * data], axis=1) if channels == 2 else data
+    path = tmp_path / f"clip.{fmt.lower()}"
+    sf.write(str(path), data, rate, format=fmt, subtype=subtype)
+    curves = LipSync(backend).curves(path, fps=24)
+    duration = sf.info(str(path)).duration
+    assert abs(curves.frames - frame_count(len(speech) / 16000, 24)) <= 2
+    assert curves.frames == frame_count(duration, 24) or fmt == "MP3"  # mp3 frames pad the end
+    assert np.isfinite(curves.channels).all()
+
+
+def test_silence_and_sub_second_clips(backend: TorchBackend) -> None:
+    lipsync = LipSync(backend)
+    for samples in (0, 100, 3000, 16000):
+        curves = lipsync.curves(np.zeros(samples, np.float32), sample_rate=16000, fps=24)
+        assert curves.frames == frame_count(samples / 16000, 24)
+        assert np.isfinite(curves.channels).all() and np.isfinite(curves.visemes).all()
+
+
+def test_loading_refuses_missing_pickled_corrupt_and_mismatched(model_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="not found"):
+        TorchBackend.from_folder(tmp_path / "nowhere")
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    torch.save({"w": torch.zeros(1)}, pickled / "model.pt")
+    (pickled / "config.json").write_text((model_folder / "config.json").read_text())
+    with pytest.raises(ModelFileError, match="pickle"):
+        TorchBackend.from_folder(pickled)
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text((model_folder / "config.json").read_text())
+    (corrupt / "model.safetensors").write_bytes((model_folder / "model.safetensors").read_bytes()[:5000])
+    with pytest.raises(ModelFileError, match="corrupt"):
+        TorchBackend.from_folder(corrupt)
+    mismatch = tmp_path / "mismatch"
+    mismatch.mkdir()
+    (mismatch / "model.safetensors").write_bytes((model_folder / "model.safetensors").read_bytes())
+    (mismatch / "config.json").write_text(json.dumps({**SMALL.to_json(), "decoder_layers": 3}))
+    with pytest.raises(ModelFileError, match="does not match"):
+        TorchBackend.from_folder(mismatch)
+    no_config = tmp_path / "no_config"
+    no_config.mkdir()
+    (no_config / "model.safetensors").write_bytes((model_folder / "model.safetensors").read_bytes())
+    with pytest.raises(ModelFileError, match="config"):
+        TorchBackend.from_folder(no_config)
