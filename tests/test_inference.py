@@ -163,3 +163,20 @@ def test_loading_refuses_missing_pickled_corrupt_and_mismatched(model_folder: Pa
     (no_config / "model.safetensors").write_bytes((model_folder / "model.safetensors").read_bytes())
     with pytest.raises(ModelFileError, match="config"):
         TorchBackend.from_folder(no_config)
+
+
+@pytest.mark.slow
+def test_onnxruntime_matches_torch(model_folder: Path, backend: TorchBackend, tmp_path: Path) -> None:
+    from blender_lipsync.core.onnx_backend import OnnxBackend
+    from lipsync_train.export_onnx import export
+
+    onnx_dir = export(model_folder, tmp_path / "onnx")
+    ort_backend = OnnxBackend(onnx_dir, threads=1)
+    path = REAL / "mfa_acoustic_corpus.wav"
+    for style in (Style(), Style(jaw=1.7, lips=0.5, articulation=1.0)):
+        reference = LipSync(backend, chunk_s=10).curves(path, fps=29.97, style=style)
+        onnx = LipSync(ort_backend, chunk_s=10).curves(path, fps=29.97, style=style)
+        assert onnx.frames == reference.frames
+        assert np.abs(onnx.channels - reference.channels).max() <= 1e-3
+        assert np.abs(onnx.visemes - reference.visemes).max() <= 1e-3
+    assert LipSync(ort_backend).curves(np.zeros(100, np.float32), sample_rate=16000).frames == 1

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from .audio import MODEL_SAMPLE_RATE, load_audio
-from .contract import MODEL_FPS, Curves, frame_count
+from .contract import MODEL_FPS, MOUTH_CHANNELS, VISEMES, Curves, frame_count
 from .style import Style
 
 HOP = int(MODEL_SAMPLE_RATE / MODEL_FPS)  # 320 samples per model frame
@@ -167,7 +167,7 @@ class LipSync:
         """The network's own 50 Hz output for 16 kHz audio."""
         features = self.features(audio)
         if len(features) == 0:
-            return Curves(MODEL_FPS, np.zeros((0, 29)), np.zeros((0, 15)))
+            return Curves(MODEL_FPS, np.zeros((0, len(MOUTH_CHANNELS))), np.zeros((0, len(VISEMES))))
         channels, visemes = self.backend.decode(features, (style or Style()).to_vector())
         return Curves(MODEL_FPS, channels, visemes)
 
