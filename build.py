@@ -12,6 +12,7 @@ Commands:
   demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
   corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
   eval [args…]     the quality yardstick (python -m lipsync_train.evaluation --help)
+  bench [args…]    speed and memory of torch and onnxruntime inference (prints figures)
   train [args…]    train the model, resumable, in the background (python -m lipsync_train.train --help)
   teacher-plots    render teacher curves for a few sentences to out/teacher (PNG)
   text             print the sentence counts per source and language
@@ -122,6 +123,8 @@ def main(argv: list[str]) -> None:
         _module(python, "lipsync_train.corpus", args)
     elif command == "eval":
         _module(python, "lipsync_train.evaluation", args)
+    elif command == "bench":
+        _module(python, "lipsync_train.bench", args)
     elif command == "train":
         _module(python, "lipsync_train.train", args)
     elif command == "teacher-plots":

@@ -1,0 +1,152 @@
+"""Speed and memory benchmark: ``python build.py bench [--model DIR] [--durations 10 60 600]``.
+
+Prints, for torch and onnxruntime on this machine, the real-time factor (audio
+seconds per wall second, end to end from a 16 kHz array to curves at 24 fps) for
+speech of each duration, the peak resident memory of a process that did only that,
+and the time to re-style cached features for 60 s (decoder only).  Each measurement
+runs in a fresh subprocess so peak memory is its own.  A benchmark prints figures;
+it is not a test and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def speech(seconds: float) -> np.ndarray:
+    """Real speech, looped to ``seconds`` (the bundled demo clip plus real recordings)."""
+    from blender_lipsync.core.audio import load_audio
+
+    clips = [load_audio(ROOT / "assets" / "demo" / "demo.wav")]
+    real = ROOT.parent / "shared" / "realspeech"
+    clips += [load_audio(p) for p in sorted(real.glob("mfa_*corpus*.wav"))]
+    loop = np.concatenate(clips)
+    reps = int(np.ceil(seconds * 16000 / len(loop)))
+    return np.tile(loop, reps)[: int(seconds * 16000)]
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory.  Linux's VmHWM belongs to the address space and
+    starts afresh at exec; ru_maxrss would carry over the parent's peak into the child."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _backend(kind: str, folder: Path, threads: int):
+    if kind == "torch":
+        import torch
+
+        from blender_lipsync.core.inference import TorchBackend
+
+        torch.set_num_threads(threads)
+        return TorchBackend.from_folder(folder, device="cpu")
+    from blender_lipsync.core.onnx_backend import OnnxBackend
+
+    return OnnxBackend(folder, threads=threads)
+
+
+def measure(kind: str, folder: Path, seconds: float, threads: int) -> dict:
+    """One measurement (run inside a fresh process)."""
+    from blender_lipsync.core.inference import LipSync
+    from blender_lipsync.core.style import Style
+
+    audio = speech(seconds)
+    lipsync = LipSync(_backend(kind, folder, threads))
+    lipsync.curves(speech(2.0), sample_rate=16000, fps=24)  # warm-up (graph optimisation, allocations)
+    start = time.perf_counter()
+    lipsync.curves(audio, sample_rate=16000, fps=24)
+    wall = time.perf_counter() - start
+    restyle = time.perf_counter()
+    lipsync.curves(audio, sample_rate=16000, fps=24, style=Style(jaw=1.4, articulation=0.9))
+    restyle = time.perf_counter() - restyle
+    peak_mb = peak_memory_mb()
+    return {
+        "backend": kind,
+        "seconds": seconds,
+        "wall_s": wall,
+        "rtf": seconds / wall,
+        "restyle_s": restyle,
+        "peak_mb": peak_mb,
+        "threads": threads,
+    }
+
+
+def _in_subprocess(kind: str, folder: Path, seconds: float, threads: int) -> dict:
+    code = (
+        f"import json; from lipsync_train.bench import measure; from pathlib import Path; "
+        f"print(json.dumps(measure({kind!r}, Path({str(folder)!r}), {seconds}, {threads})))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _model_folders(model: Path | None, work: Path) -> tuple[Path, Path]:
+    """(torch folder, onnx folder): the given model, or an untrained default-size one for speed."""
+    from lipsync_train.export_onnx import export
+
+    if model is None:
+        from safetensors.torch import save_file
+
+        from blender_lipsync.core.model import LipSyncModel, ModelConfig
+
+        model = work / "untrained"
+        model.mkdir()
+        net = LipSyncModel(ModelConfig())
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, model / "model.safetensors")
+        (model / "config.json").write_text(json.dumps(net.cfg.to_json()))
+    onnx_dir = model if (model / "encoder.onnx").is_file() else export(model, work / "onnx")
+    return model, onnx_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="build.py bench", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--model", type=Path, help="model folder (default: an untrained model of the default size)"
+    )
+    p.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0, 600.0])
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        torch_dir, onnx_dir = _model_folders(args.model, Path(tmp))
+        print(
+            f"model: {args.model or 'untrained, default size'}; {args.threads} threads; {os.cpu_count()} CPUs"
+        )
+        header = ("backend", "audio s", "wall s", "x real time", "re-style s", "peak MB")
+        print("{:12s} {:>8s} {:>8s} {:>12s} {:>11s} {:>8s}".format(*header))
+        for kind, folder in (("torch", torch_dir), ("onnxruntime", onnx_dir)):
+            for seconds in args.durations:
+                r = _in_subprocess("torch" if kind == "torch" else "onnx", folder, seconds, args.threads)
+                rows.append(r)
+                print(
+                    f"{kind:12s} {seconds:8.0f} {r['wall_s']:8.2f} {r['rtf']:12.1f} {r['restyle_s']:11.3f} "
+                    f"{r['peak_mb']:8.0f}",
+                    flush=True,
+                )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
