@@ -55,8 +55,8 @@ def losses(
     return {"total": total, "channels": channel, "velocity": velocity, "visemes": viseme, "phones": phone}
 
 
-def to_tensors(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}
+def to_tensors(batch: dict[str, np.ndarray], device: str = "cpu") -> dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in batch.items()}
 
 
 @torch.no_grad()
@@ -85,7 +85,8 @@ def save_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Op
     """Weights as safetensors, optimiser state and counters beside them; written atomically."""
     tmp = folder.with_name(folder.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, tmp / "model.safetensors")
     (tmp / "config.json").write_text(json.dumps(model.cfg.to_json(), indent=1))
     torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
     (tmp / "state.json").write_text(json.dumps(state))
@@ -101,8 +102,9 @@ def save_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Op
 
 
 def load_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Optimizer) -> dict:
-    model.load_state_dict(load_file(folder / "model.safetensors"))
-    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+    device = next(model.parameters()).device
+    model.load_state_dict(load_file(folder / "model.safetensors", device=str(device)))
+    optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True, map_location=device))
     return json.loads((folder / "state.json").read_text())
 
 
@@ -122,11 +124,14 @@ def train(args: argparse.Namespace) -> int:
     data = CorpusWindows(args.corpus, "train", window_s=args.window)
     heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window, noise_prob=0.0)
     eval_rng = np.random.default_rng(12345)
-    eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch)) for _ in range(args.eval_batches)]
+    device = (
+        "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
+    )
+    eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch), device) for _ in range(args.eval_batches)]
     overrides = {**json.loads(args.model), "phone_classes": len(PHONE_CLASSES), "encoder": str(args.encoder)}
     cfg = ModelConfig.from_json({**ModelConfig().to_json(), **overrides})
     _refuse_other_config(out / "last", cfg)
-    model = LipSyncModel(cfg)
+    model = LipSyncModel(cfg).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     weights = LossWeights()
@@ -147,7 +152,7 @@ def train(args: argparse.Namespace) -> int:
         pending = pool.submit(data.batch, rng, args.batch)
         while state["step"] < args.steps:
             started = time.time()
-            batch = to_tensors(pending.result())
+            batch = to_tensors(pending.result(), device)
             pending = pool.submit(data.batch, rng, args.batch)
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
@@ -225,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=1000)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--eval-every", type=int, default=500)

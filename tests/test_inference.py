@@ -180,3 +180,14 @@ def test_onnxruntime_matches_torch(model_folder: Path, backend: TorchBackend, tm
         assert np.abs(onnx.channels - reference.channels).max() <= 1e-3
         assert np.abs(onnx.visemes - reference.visemes).max() <= 1e-3
     assert LipSync(ort_backend).curves(np.zeros(100, np.float32), sample_rate=16000).frames == 1
+
+
+def test_yardstick_scores_a_model_folder(model_folder: Path) -> None:
+    from lipsync_train.evaluation import metrics, predictors, reference
+
+    rec = reference.load_recording("prio_bobby")
+    predict = predictors.load(f"model:{model_folder}")
+    curves = predict(rec.audio, 24.0, rec.phones)
+    ref = predictors.teacher_curves(rec.audio, rec.phones, 24.0)
+    scores = metrics.score(curves, ref, rec.phones)
+    assert curves.frames == ref.frames and 0.0 <= scores["viseme_accuracy"] <= 1.0

@@ -189,3 +189,7 @@ register("teacher", _no_argument("teacher", shifted_teacher(0)), oracle=True,
          doc="oracle: the teacher on the true timing (scores perfectly)")
 register("teacher_shift", _teacher_oracle, oracle=True,
          doc="oracle: teacher_shift:N is the teacher N frames late")
+register_lazy("model", "lipsync_train.evaluation.model_predictor:torch_predictor",
+              doc="the network with torch: model:DIR (default models/lipsync; a training run's best/ works)")
+register_lazy("onnx", "lipsync_train.evaluation.model_predictor:onnx_predictor",
+              doc="the exported network with onnxruntime: onnx:DIR")

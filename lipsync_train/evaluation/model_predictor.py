@@ -1,0 +1,37 @@
+"""Predictors backed by a trained network (``--predictor model:DIR`` or ``onnx:DIR``).
+
+``DIR`` is a model folder (``model.safetensors`` + ``config.json``, as shipped in
+``models/`` or written by training to ``<run>/best``) or an exported ONNX folder.
+The predictor sees only the audio, at the neutral style and default post-processing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from blender_lipsync.core.contract import Curves
+from blender_lipsync.core.inference import Backend, LipSync, TorchBackend
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = ROOT / "models" / "lipsync"
+
+
+def _predictor(backend: Backend):
+    lipsync = LipSync(backend)
+
+    def predict(audio: np.ndarray, fps: float) -> Curves:
+        return lipsync.curves(audio, sample_rate=16000, fps=fps)
+
+    return predict
+
+
+def torch_predictor(folder: str | None = None):
+    return _predictor(TorchBackend.from_folder(Path(folder) if folder else DEFAULT_MODEL))
+
+
+def onnx_predictor(folder: str | None = None):
+    from blender_lipsync.core.onnx_backend import OnnxBackend
+
+    return _predictor(OnnxBackend(Path(folder) if folder else DEFAULT_MODEL))
