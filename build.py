@@ -31,6 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 ENVS = {"py311": ("3.11", ROOT / "requirements" / "py311.lock")}
 APT_LIST = ROOT / "requirements" / "apt.txt"
+MODULES = {
+    "demo": "lipsync_train.demo",
+    "corpus": "lipsync_train.corpus",
+    "eval": "lipsync_train.evaluation",
+    "train": "lipsync_train.train",
+    "bench": "lipsync_train.bench",
+    "teacher-plots": "lipsync_train.plots",
+    "text": "lipsync_train.text",
+}
+"""Commands that run a module of the project in the pinned environment."""
 
 
 def _run(cmd: list[str], **kw) -> int:
@@ -117,20 +127,8 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         _check([python, "-m", "ruff", "check", "."], env=env)
         sys.exit(_run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env))
-    elif command == "demo":
-        _module(python, "lipsync_train.demo", args)
-    elif command == "corpus":
-        _module(python, "lipsync_train.corpus", args)
-    elif command == "eval":
-        _module(python, "lipsync_train.evaluation", args)
-    elif command == "bench":
-        _module(python, "lipsync_train.bench", args)
-    elif command == "train":
-        _module(python, "lipsync_train.train", args)
-    elif command == "teacher-plots":
-        _module(python, "lipsync_train.plots", args)
-    elif command == "text":
-        _module(python, "lipsync_train.text", args)
+    elif command in MODULES:
+        _module(python, MODULES[command], args)
     else:
         sys.exit(f"unknown command {command!r}; see `python build.py --help`")
 

@@ -104,15 +104,10 @@ def _model_folders(model: Path | None, work: Path) -> tuple[Path, Path]:
     from lipsync_train.export_onnx import export
 
     if model is None:
-        from safetensors.torch import save_file
-
+        from blender_lipsync.core.inference import save_model_folder
         from blender_lipsync.core.model import LipSyncModel, ModelConfig
 
-        model = work / "untrained"
-        model.mkdir()
-        net = LipSyncModel(ModelConfig())
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, model / "model.safetensors")
-        (model / "config.json").write_text(json.dumps(net.cfg.to_json()))
+        model = save_model_folder(LipSyncModel(ModelConfig()), work / "untrained")
     onnx_dir = model if (model / "encoder.onnx").is_file() else export(model, work / "onnx")
     return model, onnx_dir
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from blender_lipsync.core.contract import CHANNEL_INDEX
+from blender_lipsync.core.inference import save_model_folder
 from blender_lipsync.core.model import LipSyncModel, ModelConfig
 
 from .dataset import PHONE_CLASSES, CorpusWindows
@@ -83,11 +84,7 @@ def evaluate(model: LipSyncModel, batches: list[dict[str, torch.Tensor]], w: Los
 
 def save_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Optimizer, state: dict) -> None:
     """Weights as safetensors, optimiser state and counters beside them; written atomically."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(weights, tmp / "model.safetensors")
-    (tmp / "config.json").write_text(json.dumps(model.cfg.to_json(), indent=1))
+    tmp = save_model_folder(model, folder.with_name(folder.name + ".tmp"))
     torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
     (tmp / "state.json").write_text(json.dumps(state))
     if folder.exists():

@@ -31,6 +31,7 @@ def vowel_like(sr: int = SR, f0: float = 120.0, seconds: float = 1.2) -> np.ndar
 
 def median_f0(x: np.ndarray, sr: int) -> float:
     import pyworld as pw
+
     f0, _ = pw.dio(x.astype(np.float64), sr, f0_floor=60.0, f0_ceil=600.0)
     return float(np.median(f0[f0 > 0]))
 
@@ -82,12 +83,12 @@ def test_noise_hits_snr(kind):
 def test_reverb_keeps_onset_and_length():
     rng = np.random.default_rng(3)
     x = np.zeros(SR, np.float32)
-    x[int(0.3 * SR): int(0.5 * SR)] = vowel_like(seconds=0.2)  # onset at 300 ms
+    x[int(0.3 * SR) : int(0.5 * SR)] = vowel_like(seconds=0.2)  # onset at 300 ms
     for rt60 in (0.1, 0.4, 0.8):
         y = augment.reverb(x, SR, rt60, rng)
         assert len(y) == len(x) and np.isfinite(y).all()
         lags = np.arange(-int(0.05 * SR), int(0.05 * SR) + 1)
-        xc = [np.dot(x[max(0, -k): len(x) - max(0, k)], y[max(0, k): len(y) - max(0, -k)]) for k in lags]
+        xc = [np.dot(x[max(0, -k) : len(x) - max(0, k)], y[max(0, k) : len(y) - max(0, -k)]) for k in lags]
         assert abs(lags[int(np.argmax(xc))]) <= int(0.002 * SR)
         assert np.abs(y[: int(0.3 * SR)]).max() < 1e-6  # nothing before the direct sound
 

@@ -60,7 +60,7 @@ def high_band(s: Synth) -> np.ndarray:
 def rms_at(x: np.ndarray, sr: int, t: float, win: float = 0.02) -> float:
     """RMS of a ``win``-second window of ``x`` centred on ``t``."""
     half, c = int(win * sr / 2), int(t * sr)
-    seg = x[max(0, c - half): c + half]
+    seg = x[max(0, c - half) : c + half]
     return float(np.sqrt(np.mean(seg**2))) if seg.size else 0.0
 
 
@@ -73,8 +73,11 @@ def assert_bilabials_dip(s: Synth, min_count: int = 4, margin_db: float = 3.0) -
     for i, p in enumerate(s.phones):
         if p.label not in BILABIALS:
             continue
-        vowels = [s.phones[j] for j in (i - 1, i + 1)
-                  if 0 <= j < len(s.phones) and s.phones[j].label != SILENCE and is_vowel(s.phones[j].label)]
+        vowels = [
+            s.phones[j]
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(s.phones) and s.phones[j].label != SILENCE and is_vowel(s.phones[j].label)
+        ]
         if not vowels:
             continue
         here = rms_at(x, s.sr, (p.start + p.end) / 2)
@@ -90,7 +93,7 @@ def assert_energy_in_speech(s: Synth, share: float = 0.9) -> None:
     inside = np.zeros(len(energy), bool)
     for p in s.phones:
         if p.label != SILENCE:
-            inside[int(p.start * s.sr): int(np.ceil(p.end * s.sr))] = True
+            inside[int(p.start * s.sr) : int(np.ceil(p.end * s.sr))] = True
     assert energy[inside].sum() / energy.sum() > share
 
 
@@ -110,8 +113,9 @@ def espeak():
     return get_espeak()
 
 
-@pytest.mark.parametrize("voice", ["en-us", "en-us+f3", "en+m3", "en-gb-scotland+klatt4",
-                                   "en-029+Mr serious", "en-us-nyc+f5"])
+@pytest.mark.parametrize(
+    "voice", ["en-us", "en-us+f3", "en+m3", "en-gb-scotland+klatt4", "en-029+Mr serious", "en-us-nyc+f5"]
+)
 def test_espeak_english(espeak, voice):
     s = espeak.synth(BOB, voice, rate=160, pitch=55)
     check_english(s)
@@ -128,7 +132,7 @@ def test_espeak_closures_inside_stops(espeak):
     for a, b in itertools.pairwise(s.phones):
         if b.label in stops and a.label != SILENCE:
             end = round(a.end * s.sr)
-            tail = s.audio[end - n5: end]
+            tail = s.audio[end - n5 : end]
             assert np.any(tail != 0), f"closure left inside {a} before {b}"
 
 
@@ -182,9 +186,11 @@ def test_festival_survives_a_crash(tmp_path):
     from lipsync_train.engines.festival import Festival
 
     fake = tmp_path / "festival"
-    fake.write_text("#!/bin/sh\n# keep the script up to its 2nd utterance, as if festival died on the 3rd\n"
-                    "awk '/unwind-protect/{n++} n<=2' \"$2\" > \"$2.cut\"\n"
-                    "exec festival -b \"$2.cut\"\n")
+    fake.write_text(
+        "#!/bin/sh\n# keep the script up to its 2nd utterance, as if festival died on the 3rd\n"
+        'awk \'/unwind-protect/{n++} n<=2\' "$2" > "$2.cut"\n'
+        'exec festival -b "$2.cut"\n'
+    )
     fake.chmod(0o755)
     texts = ["One.", "Two.", "Three.", "Four.", "Five."]
     out = Festival(str(fake)).synth_many(texts, "kal")
@@ -242,23 +248,53 @@ def test_piper_joe():
 def test_piper_token_grouping():
     from lipsync_train.engines.piper import tokens_to_raw
 
-    toks = [("^", 0, 10), ("_", 10, 12), ("ˈ", 12, 14), ("_", 14, 16), ("a", 16, 20), ("_", 20, 22),
-            ("ɪ", 22, 30), ("_", 30, 32), (" ", 32, 34), ("_", 34, 36), ("t", 36, 40), ("_", 40, 41),
-            ("ʃ", 41, 50), ("_", 50, 52), ("ɑ", 52, 60), ("_", 60, 61), ("ː", 61, 64), ("_", 64, 66),
-            (".", 66, 70), ("_", 70, 72), ("$", 72, 80)]
-    assert tokens_to_raw(toks) == [("_", 0, 10), ("aɪ", 10, 30), ("tʃ", 30, 50), ("ɑː", 50, 64),
-                                   ("_", 64, 80)]
+    toks = [
+        ("^", 0, 10),
+        ("_", 10, 12),
+        ("ˈ", 12, 14),
+        ("_", 14, 16),
+        ("a", 16, 20),
+        ("_", 20, 22),
+        ("ɪ", 22, 30),
+        ("_", 30, 32),
+        (" ", 32, 34),
+        ("_", 34, 36),
+        ("t", 36, 40),
+        ("_", 40, 41),
+        ("ʃ", 41, 50),
+        ("_", 50, 52),
+        ("ɑ", 52, 60),
+        ("_", 60, 61),
+        ("ː", 61, 64),
+        ("_", 64, 66),
+        (".", 66, 70),
+        ("_", 70, 72),
+        ("$", 72, 80),
+    ]
+    assert tokens_to_raw(toks) == [
+        ("_", 0, 10),
+        ("aɪ", 10, 30),
+        ("tʃ", 30, 50),
+        ("ɑː", 50, 64),
+        ("_", 64, 80),
+    ]
 
 
 def test_espeak_private_data_concurrent_creation(tmp_path):
     """Two processes creating the private data dir at once both end up with a complete copy."""
     target = tmp_path / "espeak-private"
-    code = ("import sys; from pathlib import Path; "
-            "from lipsync_train.engines.espeak import make_private_data; "
-            "print(make_private_data(Path(sys.argv[1])))")
+    code = (
+        "import sys; from pathlib import Path; "
+        "from lipsync_train.engines.espeak import make_private_data; "
+        "print(make_private_data(Path(sys.argv[1])))"
+    )
     repo = Path(__file__).resolve().parents[1]
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
-                              cwd=repo) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True, cwd=repo
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert [p.returncode for p in procs] == [0, 0] and outs == [str(target)] * 2
     data = target / "espeak-ng-data"

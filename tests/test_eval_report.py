@@ -22,8 +22,9 @@ WITH_TEXTGRID = sorted(p.stem for p in ROOT.glob("*.TextGrid"))
 def realspeech_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Baseline and sanity predictors on the whole real-speech set at 24 fps."""
     names = ["baseline", "teacher", "teacher_shift:3", "teacher_shift:-3"]
-    settings = Settings(predictors=names, datasets=["realspeech"], fps=24.0,
-                        out=tmp_path_factory.mktemp("eval"), plots=1)
+    settings = Settings(
+        predictors=names, datasets=["realspeech"], fps=24.0, out=tmp_path_factory.mktemp("eval"), plots=1
+    )
     return evaluate([predictors.load(n) for n in names], settings)
 
 
@@ -107,9 +108,24 @@ def test_registry() -> None:
 
 def test_cli_writes_report_and_skips_a_missing_corpus(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "eval"
-    rc = main(["--predictor", "baseline", "--predictor", "teacher", "--dataset", "realspeech",
-               "--dataset", "heldout", "--max-files", "2", "--corpus", str(tmp_path / "nocorpus"),
-               "--out", str(out)])
+    rc = main(
+        [
+            "--predictor",
+            "baseline",
+            "--predictor",
+            "teacher",
+            "--dataset",
+            "realspeech",
+            "--dataset",
+            "heldout",
+            "--max-files",
+            "2",
+            "--corpus",
+            str(tmp_path / "nocorpus"),
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert rc == 0
     assert "python build.py corpus" in printed and "vis.acc" in printed
@@ -129,8 +145,22 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
     utts = [Utterance(r.id, r.audio, r.phones, r.text, langs[r.id], "test", f"test:{r.id}") for r in recs]
     write_shard(corpus, "heldout", 0, utts[:2])
     write_shard(corpus, "heldout", 1, utts[2:])
-    rc = main(["--predictor", "teacher", "--dataset", "heldout", "--dataset", "heldout-lang",
-               "--corpus", str(corpus), "--out", str(tmp_path / "eval"), "--plots", "1"])
+    rc = main(
+        [
+            "--predictor",
+            "teacher",
+            "--dataset",
+            "heldout",
+            "--dataset",
+            "heldout-lang",
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(tmp_path / "eval"),
+            "--plots",
+            "1",
+        ]
+    )
     assert rc == 0, capsys.readouterr().out
     report = json.loads((tmp_path / "eval" / "report.json").read_text(encoding="utf-8"))
     english = report["results"]["teacher"]["heldout"]

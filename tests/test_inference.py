@@ -9,25 +9,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from safetensors.torch import save_file
 
 from blender_lipsync.core.audio import load_audio
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES, frame_count
-from blender_lipsync.core.inference import LipSync, ModelFileError, PostProcess, TorchBackend
-from blender_lipsync.core.model import LipSyncModel, ModelConfig
+from blender_lipsync.core.inference import (
+    LipSync,
+    ModelFileError,
+    PostProcess,
+    TorchBackend,
+    save_model_folder,
+)
+from blender_lipsync.core.model import LipSyncModel
 from blender_lipsync.core.style import Style
+from tests.small_model import SMALL
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "realspeech"
-SMALL = ModelConfig(
-    hidden_size=64,
-    encoder_layers=1,
-    attention_heads=2,
-    intermediate_size=128,
-    conv_dim=(16, 16, 16, 16, 16, 16, 32),
-    decoder_dim=32,
-    decoder_layers=2,
-    phone_classes=117,
-)
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +33,7 @@ def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = LipSyncModel(SMALL)
     for film in model.decoder.films:
         torch.nn.init.normal_(film.proj.weight, std=0.5)
-    folder = tmp_path_factory.mktemp("model")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "model.safetensors")
-    (folder / "config.json").write_text(json.dumps(SMALL.to_json()))
-    return folder
+    return save_model_folder(model, tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")

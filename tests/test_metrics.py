@@ -11,8 +11,15 @@ from lipsync_train.phonemes import Phone
 
 FPS = 25.0
 # 2 s: silence, "b", open vowel, "m", open vowel, "p", silence
-PHONES = [Phone("_", 0.0, 0.3), Phone("b", 0.3, 0.4), Phone("ɑ", 0.4, 0.8), Phone("m", 0.8, 0.9),
-          Phone("æ", 0.9, 1.3), Phone("p", 1.3, 1.37), Phone("_", 1.37, 2.0)]
+PHONES = [
+    Phone("_", 0.0, 0.3),
+    Phone("b", 0.3, 0.4),
+    Phone("ɑ", 0.4, 0.8),
+    Phone("m", 0.8, 0.9),
+    Phone("æ", 0.9, 1.3),
+    Phone("p", 1.3, 1.37),
+    Phone("_", 1.37, 2.0),
+]
 
 
 def curves_from(jaw: np.ndarray, visemes: list[str] | None = None, fps: float = FPS) -> Curves:
@@ -106,8 +113,10 @@ def test_pooling_sums_counts_and_concatenates_frames() -> None:
     ref = reference()
     short = Curves(FPS, ref.channels[:20], ref.visemes[:20])
     phones_short = [p for p in PHONES if p.end <= 20 / FPS] + [Phone("ɑ", 0.4, 0.8)]
-    preds = [curves_from(rng.uniform(0, 0.6, ref.frames), ["aa"] * ref.frames),
-             curves_from(rng.uniform(0, 0.6, 20), ["sil"] * 20)]
+    preds = [
+        curves_from(rng.uniform(0, 0.6, ref.frames), ["aa"] * ref.frames),
+        curves_from(rng.uniform(0, 0.6, 20), ["sil"] * 20),
+    ]
     tallies = [metrics.tally(preds[0], ref, PHONES), metrics.tally(preds[1], short, phones_short)]
     pooled = metrics.pool(tallies).scores()
     assert pooled["frames"] == ref.frames + 20
@@ -117,8 +126,11 @@ def test_pooling_sums_counts_and_concatenates_frames() -> None:
     jaw_p = np.concatenate([preds[0].channel("jawOpen"), preds[1].channel("jawOpen")])
     jaw_r = np.concatenate([ref.channel("jawOpen"), short.channel("jawOpen")])
     assert pooled["jaw_correlation"] == pytest.approx(np.corrcoef(jaw_p, jaw_r)[0, 1], abs=1e-9)
-    l2 = np.linalg.norm(np.concatenate([preds[0].channels, preds[1].channels])
-                        - np.concatenate([ref.channels, short.channels]), axis=1).mean()
+    l2 = np.linalg.norm(
+        np.concatenate([preds[0].channels, preds[1].channels])
+        - np.concatenate([ref.channels, short.channels]),
+        axis=1,
+    ).mean()
     assert pooled["mouth_l2"] == pytest.approx(l2, rel=1e-6)
 
 

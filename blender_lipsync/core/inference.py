@@ -127,6 +127,18 @@ def load_model_folder(folder: str | Path):
         ) from exc
 
 
+def save_model_folder(model, folder: str | Path) -> Path:
+    """Write ``model.safetensors`` and ``config.json``: the layout ``load_model_folder`` reads."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, folder / WEIGHTS_FILE)
+    (folder / CONFIG_FILE).write_text(json.dumps(model.cfg.to_json(), indent=1), encoding="utf-8")
+    return folder
+
+
 class LipSync:
     """Audio -> curves with chunked, cached encoding; see the module docstring."""
 
