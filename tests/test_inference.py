@@ -184,3 +184,20 @@ def test_yardstick_scores_a_model_folder(model_folder: Path) -> None:
     ref = predictors.teacher_curves(rec.audio, rec.phones, 24.0)
     scores = metrics.score(curves, ref, rec.phones)
     assert curves.frames == ref.frames and 0.0 <= scores["viseme_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_an_hour_of_audio_goes_through_in_chunks(backend: TorchBackend) -> None:
+    """Bounded memory is the benchmark's job; here: an hour works and every frame is there."""
+    speech = load_audio(REAL / "mfa_acoustic_corpus.wav")
+    speech = speech[: len(speech) // 320 * 320]  # whole model frames, so the loop stays frame-aligned
+    hour = np.tile(speech, int(np.ceil(3600 * 16000 / len(speech))))[: 3600 * 16000]
+    lipsync = LipSync(backend, chunk_s=60)
+    curves = lipsync.curves(hour, sample_rate=16000, fps=24)
+    assert curves.frames == frame_count(3600.0, 24) == 86401
+    assert np.isfinite(curves.channels).all() and curves.channels.max() <= 1.0
+    # the loop repeats the same speech: minute 0 and ~minute 50 give the same mouth (50 Hz frames)
+    raw = lipsync.model_curves(hour)
+    period = len(speech) // 320
+    a, b = 500, 500 + period * (150_000 // period)
+    assert np.abs(raw.channels[a : a + 100] - raw.channels[b : b + 100]).max() <= 1e-3
