@@ -164,7 +164,7 @@ def train(args: argparse.Namespace) -> int:
                 audio_s = args.batch * args.window * args.log_every
                 record = {
                     "step": state["step"],
-                    **{k: round(float(v), 4) for k, v in terms.items()},
+                    **{k: round(v.item(), 4) for k, v in terms.items()},
                     "lr": optimizer.param_groups[0]["lr"],
                     "audio_s_per_s": round(audio_s / max(1e-9, (time.time() - started) * args.log_every), 1),
                 }
