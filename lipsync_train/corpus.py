@@ -32,7 +32,8 @@ from blender_lipsync.core.audio import resample
 
 from . import augment
 from .corpus_io import SAMPLE_RATE, Utterance, shard_done, write_shard
-from .engines.base import EngineError, Synth
+from .engines import load_engine
+from .engines.base import Engine, EngineError, Synth
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "corpus"
@@ -206,30 +207,13 @@ def sentence_pool(lang: str, split: str, seed: int) -> _SentencePool:
 # ------------------------------------------------------------------ engines
 
 
-_ENGINES: dict[str, object] = {}
+_ENGINES: dict[str, Engine] = {}
 
 
-def engine(name: str):
-    """The process-wide instance of an engine (espeak's library is global state)."""
+def engine(name: str) -> Engine:
+    """One instance per engine and process: Piper's voice and Festival's start-up are costly."""
     if name not in _ENGINES:
-        if name == "espeak":
-            from .engines.espeak import get_espeak
-
-            _ENGINES[name] = get_espeak()
-        elif name == "festival":
-            from .engines.festival import Festival
-
-            _ENGINES[name] = Festival()
-        elif name == "flite":
-            from .engines.flite import Flite
-
-            _ENGINES[name] = Flite()
-        elif name == "piper":
-            from .engines.piper import Piper
-
-            _ENGINES[name] = Piper()
-        else:
-            raise ValueError(f"unknown engine {name}")
+        _ENGINES[name] = load_engine(name)
     return _ENGINES[name]
 
 
@@ -280,10 +264,10 @@ def _synthesize(
 ) -> tuple[list[tuple[Synth, str]], list[str]]:
     """Base utterances of a job until its share of base speech is reached, and the
     errors of the sentences that failed (reported in the shard summary, never hidden)."""
-    train_variants, heldout_variants = espeak_variant_split()
-    variants = (
-        heldout_variants if recipe.split == "heldout" and recipe.name == "heldout-espeak" else train_variants
-    )
+    variants: list[str] = []
+    if recipe.engine == "espeak":  # only espeak recipes need (and load) espeak's variant list
+        train_variants, heldout_variants = espeak_variant_split()
+        variants = heldout_variants if recipe.name == "heldout-espeak" else train_variants
     stride = int(job.base_seconds / 2.0) + 8
     offset = zlib.crc32(recipe.name.encode()) % 100_000
     readers: dict[str, Callable[[], str]] = {}
