@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blender_lipsync.core.contract import MODEL_FPS
+from blender_lipsync.core.contract import HOP, MODEL_FPS
 from blender_lipsync.core.style import Style
 
 from . import teacher
@@ -23,7 +23,6 @@ from .augment import add_noise
 from .corpus_io import SAMPLE_RATE, shard_paths
 from .phonemes import CANONICAL, SILENCE, Phone
 
-HOP = int(SAMPLE_RATE / MODEL_FPS)  # 320 samples = one 20 ms model frame
 PHONE_CLASSES: tuple[str, ...] = (SILENCE, *sorted(CANONICAL - {SILENCE}))
 PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
 

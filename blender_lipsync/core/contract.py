@@ -16,6 +16,8 @@ import numpy as np
 
 MODEL_FPS = 50.0
 """Frame rate of the model output (one frame per 20 ms wav2vec2 feature)."""
+HOP = 320
+"""Audio samples (at 16 kHz) per model frame: 16000 / MODEL_FPS."""
 
 MOUTH_CHANNELS: tuple[str, ...] = (
     "jawOpen",

@@ -23,10 +23,9 @@ from typing import Protocol
 import numpy as np
 
 from .audio import MODEL_SAMPLE_RATE, load_audio
-from .contract import MODEL_FPS, MOUTH_CHANNELS, VISEMES, Curves, frame_count
+from .contract import HOP, MODEL_FPS, MOUTH_CHANNELS, VISEMES, Curves, frame_count
 from .style import Style
 
-HOP = int(MODEL_SAMPLE_RATE / MODEL_FPS)  # 320 samples per model frame
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 

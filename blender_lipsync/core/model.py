@@ -21,11 +21,10 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from .contract import MOUTH_CHANNELS, VISEMES
+from .contract import HOP, MOUTH_CHANNELS, VISEMES
 from .style import STYLE_DIM
 
 RECEPTIVE_FIELD = 400  # samples seen by one feature of the standard wav2vec2 conv stack
-HOP = 320  # samples between features (20 ms)
 
 
 @dataclass
