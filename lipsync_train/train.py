@@ -8,7 +8,8 @@ and languages never trained on) is scored; the best model is kept in ``<out>/bes
 and training stops early when it has not improved for ``--patience`` evaluations.
 
 Losses: channel regression (L1) with a velocity term, soft-label viseme
-cross-entropy, and frame-level phone cross-entropy on the encoder (auxiliary).
+cross-entropy (lip visemes weighted up), a lip-closure hinge on the predicted lip
+aperture, and frame-level phone cross-entropy on the encoder (auxiliary).
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from blender_lipsync.core.contract import CHANNEL_INDEX
+from blender_lipsync.core.contract import (
+    CHANNEL_INDEX,
+    CLOSED_LIPS_APERTURE,
+    VISEME_INDEX,
+    VISEMES,
+    lip_aperture,
+)
 from blender_lipsync.core.inference import save_model_folder
 from blender_lipsync.core.model import LipSyncModel, ModelConfig
 
@@ -41,6 +48,26 @@ class LossWeights:
     velocity: float = 2.0
     visemes: float = 1.0
     phones: float = 0.5
+    closure: float = 4.0
+
+
+VISEME_WEIGHTS = {"PP": 3.0, "FF": 2.0}
+"""Lip visemes are short and few; unweighted, the network learns to skip them."""
+SEALED, OPEN = 0.5 * CLOSED_LIPS_APERTURE, 1.5 * CLOSED_LIPS_APERTURE
+
+
+def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Hinge on the lip aperture: sealed where the teacher seals, clearly apart where it opens.
+
+    L1 on the channels alone lets an unsure network hover half-closed, which reads as
+    open; the hinge makes it commit to a seal (and not seal on open vowels).
+    """
+    pred_gap, target_gap = lip_aperture(pred), lip_aperture(target)
+    closed = (target_gap < CLOSED_LIPS_APERTURE).float()
+    opened = (target_gap > 2 * OPEN).float()
+    too_open = (torch.relu(pred_gap - SEALED) * closed).sum() / closed.sum().clamp(min=1.0)
+    too_shut = (torch.relu(OPEN - pred_gap) * opened).sum() / opened.sum().clamp(min=1.0)
+    return too_open + too_shut
 
 
 def losses(
@@ -50,10 +77,16 @@ def losses(
     pred, target = out["channels"], batch["channels"]
     channel = (pred - target).abs().mean()
     velocity = (pred.diff(dim=1) - target.diff(dim=1)).abs().mean()
-    viseme = -(batch["visemes"] * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
+    class_weights = torch.ones(len(VISEMES), device=pred.device)
+    for name, weight in VISEME_WEIGHTS.items():
+        class_weights[VISEME_INDEX[name]] = weight
+    viseme = -(batch["visemes"] * class_weights * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
+    closure = closure_loss(pred, target)
     phone = torch.nn.functional.cross_entropy(out["phone_logits"].flatten(0, 1), batch["phones"].flatten())
-    total = w.channels * channel + w.velocity * velocity + w.visemes * viseme + w.phones * phone
-    return {"total": total, "channels": channel, "velocity": velocity, "visemes": viseme, "phones": phone}
+    total = (w.channels * channel + w.velocity * velocity + w.visemes * viseme + w.phones * phone
+             + w.closure * closure)
+    return {"total": total, "channels": channel, "velocity": velocity, "visemes": viseme, "phones": phone,
+            "closure": closure}
 
 
 def to_tensors(batch: dict[str, np.ndarray], device: str = "cpu") -> dict[str, torch.Tensor]:
@@ -67,17 +100,26 @@ def evaluate(model: LipSyncModel, batches: list[dict[str, torch.Tensor]], w: Los
     sums: dict[str, float] = {}
     hits = frames = 0
     jaw_pred, jaw_ref = [], []
+    sealed = shut = opened = false_shut = 0
     for batch in batches:
         out = model(batch["audio"], batch["style"])
         for name, value in losses(out, batch, w).items():
             sums[name] = sums.get(name, 0.0) + float(value) / len(batches)
         hits += int((out["viseme_logits"].argmax(-1) == batch["visemes"].argmax(-1)).sum())
         frames += batch["visemes"].shape[0] * batch["visemes"].shape[1]
+        pred_closed = lip_aperture(out["channels"]) < CLOSED_LIPS_APERTURE
+        ref_gap = lip_aperture(batch["channels"])
+        shut += int((ref_gap < CLOSED_LIPS_APERTURE).sum())
+        sealed += int((pred_closed & (ref_gap < CLOSED_LIPS_APERTURE)).sum())
+        opened += int((ref_gap > 2 * OPEN).sum())
+        false_shut += int((pred_closed & (ref_gap > 2 * OPEN)).sum())
         jaw_pred.append(out["channels"][..., CHANNEL_INDEX["jawOpen"]].flatten())
         jaw_ref.append(batch["channels"][..., CHANNEL_INDEX["jawOpen"]].flatten())
     model.train()
     jp, jr = torch.cat(jaw_pred), torch.cat(jaw_ref)
     sums["viseme_accuracy"] = hits / frames
+    sums["closed_frame_recall"] = sealed / max(shut, 1)
+    sums["open_frames_closed"] = false_shut / max(opened, 1)
     sums["jaw_correlation"] = float(torch.corrcoef(torch.stack([jp, jr]))[0, 1])
     return sums
 
@@ -110,7 +152,7 @@ def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+    return float(peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress))))  # float: torch.load refuses numpy
 
 
 def train(args: argparse.Namespace) -> int:

@@ -117,6 +117,8 @@ def _train_args(corpus_root: Path, out: Path) -> list[str]:
         "1",
         "--threads",
         "1",
+        "--warmup",
+        "1",  # so resuming also meets the cosine part of the learning-rate schedule
         "--model",
         json.dumps(SMALL.to_json()),
     ]

@@ -78,27 +78,31 @@ CLOSED_LIPS_APERTURE = 0.1
 """Lip aperture below which the lips count as closed (see :func:`lip_aperture`)."""
 
 
-def lip_aperture(channels: np.ndarray) -> np.ndarray:
+def lip_aperture(channels):
     """How far apart the lips are, per frame, from ARKit channel values.
 
     ARKit's ``mouthClose`` cancels the lip part of ``jawOpen`` (lips together while
     the jaw hangs open), so the gap is ``jawOpen - mouthClose`` plus what the lips do
     on their own (lower lip down, upper lip up, funnel).  Presses and rolls pull the
-    lips together.  0 means sealed lips.
+    lips together.  0 means sealed lips.  Takes a numpy array (computed in float64)
+    or a torch tensor (kept differentiable, for the training loss).
     """
-    c = np.asarray(channels, dtype=np.float64)
+    c = channels if hasattr(channels, "detach") else np.asarray(channels, dtype=np.float64)
 
-    def mean(*names: str) -> np.ndarray:
-        return np.mean([c[..., CHANNEL_INDEX[n]] for n in names], axis=0)
+    def mean(*names: str):
+        return sum(c[..., CHANNEL_INDEX[n]] for n in names) / len(names)
 
-    jaw_gap = np.clip(mean("jawOpen") - mean("mouthClose"), 0.0, None)
+    def relu(x):  # max(x, 0) for numpy and torch alike
+        return (x + abs(x)) / 2
+
+    jaw_gap = relu(mean("jawOpen") - mean("mouthClose"))
     lip_gap = (
         0.5 * mean("mouthLowerDownLeft", "mouthLowerDownRight")
         + 0.5 * mean("mouthUpperUpLeft", "mouthUpperUpRight")
         + 0.3 * mean("mouthFunnel")
     )
     seal = 0.3 * mean("mouthPressLeft", "mouthPressRight")
-    return np.clip(jaw_gap + lip_gap - seal, 0.0, None)
+    return relu(jaw_gap + lip_gap - seal)
 
 
 def lips_closed(channels: np.ndarray) -> np.ndarray:
