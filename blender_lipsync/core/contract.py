@@ -71,6 +71,18 @@ VISEMES: tuple[str, ...] = (
 )
 """The 15 Oculus visemes, in their canonical order."""
 
+RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
+"""Rhubarb Lip Sync / Preston Blair mouth chart: A closed (M B P), B slightly open with
+teeth together (most consonants, EE), C open (EH, AE), D wide open (AA), E slightly
+rounded (AO, ER), F puckered (UW, OW, W), G upper teeth on lower lip (F V), H tongue
+up (long L), X rest."""
+
+RHUBARB_SHAPE_OF_VISEME: dict[str, str] = {
+    "sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "B", "SS": "B",
+    "nn": "H", "RR": "E", "aa": "D", "E": "C", "I": "B", "O": "E", "U": "F",
+}
+"""Which mouth-chart shape shows each viseme (Oculus ``nn`` covers n and l: Rhubarb's H)."""
+
 CHANNEL_INDEX: dict[str, int] = {name: i for i, name in enumerate(MOUTH_CHANNELS)}
 VISEME_INDEX: dict[str, int] = {name: i for i, name in enumerate(VISEMES)}
 
