@@ -79,3 +79,42 @@ class Style:
 
 
 STYLE_DIM = len(STYLE_FIELDS)
+
+
+@dataclass(frozen=True)
+class Look:
+    """A named starting point for the panel: a style plus smoothing and key options."""
+
+    label: str
+    doc: str
+    style: Style
+    smoothing_ms: float = 60.0
+    smoothing_order: int = 2
+    key_mode: str = "reduced"  # "every" frame, "reduced" (simplified within a tolerance), "stepped"
+    step: int = 2  # frames per key when stepped
+
+
+LOOKS: dict[str, Look] = {
+    "natural": Look("Natural", "neutral, realistic speech", Style()),
+    "subtle": Look(
+        "Subtle",
+        "small, soft motion for background characters or mumbling",
+        Style(intensity=0.6, jaw=0.7, lips=0.7, articulation=0.3, closure=0.8),
+        smoothing_ms=90.0,
+    ),
+    "cartoon": Look(
+        "Exaggerated / Cartoon",
+        "big jaw and lip shapes, crisp targets",
+        Style(intensity=1.5, jaw=1.6, lips=1.6, articulation=0.9, anticipation_ms=80.0),
+        smoothing_ms=40.0,
+    ),
+    "snappy": Look(
+        "Snappy (on twos)",
+        "crisp shapes held for two frames, stepped keys as in 2D animation",
+        Style(intensity=1.2, jaw=1.2, lips=1.2, articulation=1.0, anticipation_ms=40.0),
+        smoothing_ms=0.0,
+        key_mode="stepped",
+        step=2,
+    ),
+}
+"""Style presets offered in the panel; every value stays editable afterwards."""
