@@ -83,10 +83,21 @@ def losses(
     viseme = -(batch["visemes"] * class_weights * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
     closure = closure_loss(pred, target)
     phone = torch.nn.functional.cross_entropy(out["phone_logits"].flatten(0, 1), batch["phones"].flatten())
-    total = (w.channels * channel + w.velocity * velocity + w.visemes * viseme + w.phones * phone
-             + w.closure * closure)
-    return {"total": total, "channels": channel, "velocity": velocity, "visemes": viseme, "phones": phone,
-            "closure": closure}
+    total = (
+        w.channels * channel
+        + w.velocity * velocity
+        + w.visemes * viseme
+        + w.phones * phone
+        + w.closure * closure
+    )
+    return {
+        "total": total,
+        "channels": channel,
+        "velocity": velocity,
+        "visemes": viseme,
+        "phones": phone,
+        "closure": closure,
+    }
 
 
 def to_tensors(batch: dict[str, np.ndarray], device: str = "cpu") -> dict[str, torch.Tensor]:
@@ -152,7 +163,9 @@ def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return float(peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress))))  # float: torch.load refuses numpy
+    return float(
+        peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+    )  # float: torch.load refuses numpy
 
 
 def train(args: argparse.Namespace) -> int:

@@ -78,8 +78,21 @@ rounded (AO, ER), F puckered (UW, OW, W), G upper teeth on lower lip (F V), H to
 up (long L), X rest."""
 
 RHUBARB_SHAPE_OF_VISEME: dict[str, str] = {
-    "sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "B", "SS": "B",
-    "nn": "H", "RR": "E", "aa": "D", "E": "C", "I": "B", "O": "E", "U": "F",
+    "sil": "X",
+    "PP": "A",
+    "FF": "G",
+    "TH": "B",
+    "DD": "B",
+    "kk": "B",
+    "CH": "B",
+    "SS": "B",
+    "nn": "H",
+    "RR": "E",
+    "aa": "D",
+    "E": "C",
+    "I": "B",
+    "O": "E",
+    "U": "F",
 }
 """Which mouth-chart shape shows each viseme (Oculus ``nn`` covers n and l: Rhubarb's H)."""
 

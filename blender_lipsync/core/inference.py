@@ -24,6 +24,7 @@ import numpy as np
 
 from .audio import MODEL_SAMPLE_RATE, load_audio
 from .contract import HOP, MODEL_FPS, MOUTH_CHANNELS, VISEMES, Curves, frame_count
+from .dsp import savgol_filter
 from .style import Style
 
 WEIGHTS_FILE = "model.safetensors"
@@ -222,7 +223,5 @@ def smooth(curves: Curves, window_ms: float, order: int) -> Curves:
     window = round(window_ms / 1000.0 * curves.fps) | 1
     if window_ms <= 0 or window <= order or curves.frames < window:
         return curves
-    from scipy.signal import savgol_filter
-
-    channels = savgol_filter(curves.channels, window, order, axis=0, mode="interp")
+    channels = savgol_filter(curves.channels, window, order, axis=0)
     return Curves(curves.fps, np.clip(channels, 0.0, 1.0), curves.visemes)
