@@ -1,0 +1,188 @@
+"""Lip-sync from the command line, without Blender.
+
+    python -m blender_lipsync.core vo.wav --out vo.json --fps 24 --style jaw=1.3,articulation=0.8
+    python -m blender_lipsync.core vo.wav --out vo_cues.tsv            # Rhubarb Lip Sync cues
+    python -m blender_lipsync.core vo.wav --out take.csv --format livelink
+
+Exit codes: 0 done, 2 bad arguments, 3 audio that cannot be read, 4 model that cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import exports
+from .audio import MODEL_SAMPLE_RATE, AudioError, load_audio
+from .contract import Curves
+from .inference import Backend, LipSync, ModelFileError, PostProcess, TorchBackend
+from .style import STYLE_FIELDS, Style
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "lipsync"
+"""``models/lipsync`` in the repository that holds the ``blender_lipsync`` package."""
+
+FORMATS = ("json", "csv", "livelink", "rhubarb-tsv", "rhubarb-json")
+FORMAT_OF_SUFFIX = {".json": "json", ".csv": "csv", ".tsv": "rhubarb-tsv"}
+
+EXIT_OK, EXIT_USAGE, EXIT_AUDIO, EXIT_MODEL = 0, 2, 3, 4
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)  # argparse would print usage and sys.exit: main() reports instead
+
+
+def parse_style(text: str | None) -> Style:
+    """``"intensity=1.2,jaw=0.8"`` -> ``Style``; unknown fields and out-of-range values are UsageErrors."""
+    known = [f.name for f in STYLE_FIELDS]
+    values: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise UsageError(f"--style item {item!r} must be name=value (fields: {', '.join(known)})")
+        if name not in known:
+            raise UsageError(f"unknown style field {name!r}; known fields: {', '.join(known)}")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise UsageError(f"--style {name}={value!r} is not a number") from None
+    try:
+        return Style(**values)
+    except ValueError as exc:
+        raise UsageError(f"--style: {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m blender_lipsync.core", description="Speech in, mouth curves out.")
+    p.add_argument("audio", type=Path, help="audio file (wav, flac, ogg, mp3)")
+    p.add_argument("--out", type=Path, help="output file (default: standard output)")
+    p.add_argument("--format", choices=FORMATS, help="default: from --out's extension, else json")
+    p.add_argument("--fps", type=float, default=24.0, help="frame rate of the output (default 24)")
+    fields = ", ".join(f"{f.name} {f.low}..{f.high}" for f in STYLE_FIELDS)
+    p.add_argument("--style", default="", help=f"comma-separated name=value ({fields})")
+    p.add_argument("--smoothing-ms", type=float, default=PostProcess.smoothing_ms)
+    p.add_argument("--smoothing-order", type=int, default=PostProcess.smoothing_order)
+    p.add_argument("--anticipation-ms", type=float, default=PostProcess.anticipation_ms)
+    p.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help=f"model folder (default: {DEFAULT_MODEL.name})"
+    )
+    p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
+    return p
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """--format, else what --out's extension says, else json."""
+    if args.format:
+        return args.format
+    if args.out is None:
+        return "json"
+    suffix = args.out.suffix.lower()
+    if suffix not in FORMAT_OF_SUFFIX:
+        raise UsageError(f"cannot tell the format of {args.out.name!r}: pass --format {'|'.join(FORMATS)}")
+    return FORMAT_OF_SUFFIX[suffix]
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    if not args.fps > 0:
+        raise UsageError(f"--fps must be positive, got {args.fps}")
+    if not args.smoothing_ms >= 0:
+        raise UsageError(f"--smoothing-ms must be >= 0, got {args.smoothing_ms}")
+    if args.smoothing_order < 0:
+        raise UsageError(f"--smoothing-order must be >= 0, got {args.smoothing_order}")
+
+
+def load_backend(folder: Path, kind: str) -> Backend:
+    """ONNX when asked, or on auto when the folder has it and onnxruntime imports; else torch."""
+    from .onnx_backend import ENCODER_FILE
+
+    if kind == "auto":
+        kind = "onnx" if (folder / ENCODER_FILE).is_file() and _imports("onnxruntime") else "torch"
+    if kind == "onnx":
+        if not _imports("onnxruntime"):
+            raise ModelFileError(
+                "onnxruntime is not installed: pip install onnxruntime or use --backend torch"
+            )
+        from .onnx_backend import OnnxBackend
+
+        return OnnxBackend(folder)
+    if not _imports("torch"):
+        raise ModelFileError(f"torch is not installed and {folder} has no ONNX model: install one of them")
+    return TorchBackend.from_folder(folder)
+
+
+def _imports(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def render(curves: Curves, fmt: str, out: Path | None, audio: Path, duration: float) -> str:
+    """The chosen format's text, written to ``out`` when given."""
+    writers: dict[str, Callable[[], str]] = {
+        "json": lambda: exports.to_json(curves, out, audio_name=audio.name),
+        "csv": lambda: exports.to_csv(curves, out),
+        "livelink": lambda: exports.to_live_link_face_csv(curves, out),
+        "rhubarb-tsv": lambda: exports.to_rhubarb_tsv(exports.mouth_cues(curves, duration_s=duration), out),
+        "rhubarb-json": lambda: exports.to_rhubarb_json(
+            exports.mouth_cues(curves, duration_s=duration), out, sound_file=str(audio), duration=duration
+        ),
+    }
+    return writers[fmt]()
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = output_format(args)
+    check_numbers(args)
+    style = parse_style(args.style)
+    post = PostProcess(args.smoothing_ms, args.smoothing_order, args.anticipation_ms)
+    started = time.perf_counter()
+    samples = load_audio(args.audio)  # before the model: a typo in the path should not cost a load
+    duration = len(samples) / MODEL_SAMPLE_RATE
+    backend = load_backend(args.model, args.backend)
+    curves = LipSync(backend).curves(samples, MODEL_SAMPLE_RATE, fps=args.fps, style=style, post=post)
+    try:
+        text = render(curves, fmt, args.out, args.audio, duration)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if args.out is None:
+        sys.stdout.write(text)
+    where = args.out if args.out is not None else "stdout"
+    print(
+        f"lipsync: {args.audio.name} {duration:.2f} s -> {curves.frames} frames at {args.fps:g} fps, "
+        f"{fmt} to {where} ({backend.name}, {time.perf_counter() - started:.1f} s)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for user errors)."""
+    try:
+        return run(build_parser().parse_args(argv))
+    except UsageError as exc:
+        return _fail(EXIT_USAGE, f"{exc} (see --help)")
+    except (AudioError, FileNotFoundError) as exc:
+        return _fail(EXIT_AUDIO, f"audio: {exc}")
+    except ModelFileError as exc:
+        return _fail(EXIT_MODEL, f"model: {exc}")
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"lipsync: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
