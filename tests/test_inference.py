@@ -11,12 +11,21 @@ import soundfile as sf
 import torch
 
 from blender_lipsync.core.audio import load_audio
-from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES, frame_count
+from blender_lipsync.core.contract import (
+    CHANNEL_INDEX,
+    MODEL_FPS,
+    MOUTH_CHANNELS,
+    VISEMES,
+    Curves,
+    frame_count,
+    lips_closed,
+)
 from blender_lipsync.core.inference import (
     LipSync,
     ModelFileError,
     PostProcess,
     TorchBackend,
+    resample_curves,
     save_model_folder,
 )
 from blender_lipsync.core.model import LipSyncModel
@@ -201,3 +210,24 @@ def test_an_hour_of_audio_goes_through_in_chunks(backend: TorchBackend) -> None:
     period = len(speech) // 320
     a, b = 500, 500 + period * (150_000 // period)
     assert np.abs(raw.channels[a : a + 100] - raw.channels[b : b + 100]).max() <= 1e-3
+
+
+@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97])
+@pytest.mark.parametrize("phase", range(5))
+def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> None:
+    """A one-model-frame lip seal must show on some output frame, wherever it falls."""
+    frames = 100
+    channels = np.zeros((frames, len(MOUTH_CHANNELS)), np.float32)
+    channels[:, CHANNEL_INDEX["jawOpen"]] = 0.5  # open mouth...
+    sealed = 40 + phase
+    channels[sealed, CHANNEL_INDEX["jawOpen"]] = 0.0  # ...sealed for one 20 ms frame
+    visemes = np.full((frames, len(VISEMES)), 1.0 / len(VISEMES), np.float32)
+    raw = Curves(MODEL_FPS, channels, visemes)
+    out = resample_curves(raw, fps, (frames - 1) / MODEL_FPS)
+    closed = lips_closed(out.channels)
+    assert closed.sum() == 1
+    (k,) = np.flatnonzero(closed)
+    assert abs(k / fps - sealed / MODEL_FPS) <= 0.5 / fps + 1e-9  # on the frame whose span holds it
+    unsealed = np.where(np.arange(frames)[:, None] == sealed, channels[0], channels)
+    open_raw = Curves(MODEL_FPS, unsealed, visemes)
+    assert not lips_closed(resample_curves(open_raw, fps, (frames - 1) / MODEL_FPS).channels).any()

@@ -23,7 +23,16 @@ from typing import Protocol
 import numpy as np
 
 from .audio import MODEL_SAMPLE_RATE, load_audio
-from .contract import HOP, MODEL_FPS, MOUTH_CHANNELS, VISEMES, Curves, frame_count
+from .contract import (
+    CLOSED_LIPS_APERTURE,
+    HOP,
+    MODEL_FPS,
+    MOUTH_CHANNELS,
+    VISEMES,
+    Curves,
+    frame_count,
+    lip_aperture,
+)
 from .dsp import savgol_filter
 from .style import Style
 
@@ -202,7 +211,11 @@ class LipSync:
 
 
 def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float = 0.0) -> Curves:
-    """Sample 50 Hz curves at the instants k / fps (+ ``lead_s``: the mouth moves earlier)."""
+    """Sample 50 Hz curves at the instants k / fps (+ ``lead_s``: the mouth moves earlier).
+
+    Below 50 fps a 20 ms lip seal can fall between two output instants and vanish; so a
+    frame whose own span holds a sealed model frame shows that seal (see ``_keep_seals``).
+    """
     n = frame_count(duration, fps)
     if curves.frames == 0:
         channels, visemes = np.zeros((n, curves.channels.shape[1])), np.zeros((n, curves.visemes.shape[1]))
@@ -214,8 +227,29 @@ def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float =
     def interp(values: np.ndarray) -> np.ndarray:
         return np.stack([np.interp(at, src, values[:, i]) for i in range(values.shape[1])], axis=1)
 
-    visemes = interp(curves.visemes)
-    return Curves(fps, np.clip(interp(curves.channels), 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
+    channels, visemes = interp(curves.channels), interp(curves.visemes)
+    if fps < curves.fps:
+        _keep_seals(curves, at, fps, channels, visemes)
+    return Curves(fps, np.clip(channels, 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
+
+
+def _keep_seals(
+    curves: Curves, at: np.ndarray, fps: float, channels: np.ndarray, visemes: np.ndarray
+) -> None:
+    """Where an output frame's span (±half a frame) holds a sealed model frame and the
+    interpolated pose is open, take the sealed model frame's pose (in place)."""
+    gap = lip_aperture(curves.channels)
+    reach = int(np.ceil(curves.fps / fps / 2))
+    centre = np.rint(at * curves.fps).astype(int)
+    best = np.clip(centre, 0, curves.frames - 1)
+    for offset in range(-reach, reach + 1):
+        idx = np.clip(centre + offset, 0, curves.frames - 1)
+        inside = np.abs(idx / curves.fps - at) <= 0.5 / fps
+        better = inside & (gap[idx] < gap[best])
+        best = np.where(better, idx, best)
+    swap = (gap[best] < CLOSED_LIPS_APERTURE) & (lip_aperture(channels) >= CLOSED_LIPS_APERTURE)
+    channels[swap] = curves.channels[best[swap]]
+    visemes[swap] = curves.visemes[best[swap]]
 
 
 def smooth(curves: Curves, window_ms: float, order: int) -> Curves:
