@@ -33,6 +33,10 @@ class LipSyncError(RuntimeError):
     """Bad input or a missing model: the message says what to do; nothing was changed."""
 
 
+class ModelError(LipSyncError):
+    """The model files are missing or broken, or the chosen runtime is not installed."""
+
+
 class Cancelled(LipSyncError):
     """The user pressed Esc."""
 
@@ -133,7 +137,7 @@ def _engine(runtime: str) -> LipSync:
     try:
         return engine.get_engine(runtime)
     except ModelFileError as exc:
-        raise LipSyncError(str(exc)) from exc
+        raise ModelError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------- checks

@@ -8,6 +8,7 @@ the decoder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..core.inference import LipSync, ModelFileError
@@ -20,8 +21,13 @@ RUNTIMES = ("ONNX", "TORCH")
 _engines: dict[tuple[str, str], LipSync] = {}
 
 
+MODEL_ENV = "BLENDER_LIPSYNC_MODEL"
+"""A model folder to use instead of the shipped one (pipelines with their own model)."""
+
+
 def model_folder() -> Path:
-    for folder in MODEL_DIRS:
+    override = os.environ.get(MODEL_ENV)
+    for folder in (Path(override),) if override else MODEL_DIRS:
         if (folder / "config.json").is_file():
             return folder
     raise ModelFileError(

@@ -19,7 +19,7 @@ from . import exports
 from .audio import MODEL_SAMPLE_RATE, AudioError, load_audio
 from .contract import Curves
 from .inference import Backend, LipSync, ModelFileError, PostProcess, TorchBackend
-from .style import STYLE_FIELDS, Style
+from .style import STYLE_FIELDS, Style, style_from_text
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "lipsync"
 """``models/lipsync`` in the repository that holds the ``blender_lipsync`` package."""
@@ -40,22 +40,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_style(text: str | None) -> Style:
-    """``"intensity=1.2,jaw=0.8"`` -> ``Style``; unknown fields and out-of-range values are UsageErrors."""
-    known = [f.name for f in STYLE_FIELDS]
-    values: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in (text or "").split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep:
-            raise UsageError(f"--style item {item!r} must be name=value (fields: {', '.join(known)})")
-        if name not in known:
-            raise UsageError(f"unknown style field {name!r}; known fields: {', '.join(known)}")
-        try:
-            values[name] = float(value)
-        except ValueError:
-            raise UsageError(f"--style {name}={value!r} is not a number") from None
+    """``"intensity=1.2,jaw=0.8"`` -> ``Style``; bad fields or values are UsageErrors."""
     try:
-        return Style(**values)
+        return style_from_text(text)
     except ValueError as exc:
         raise UsageError(f"--style: {exc}") from None
 

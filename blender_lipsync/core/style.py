@@ -118,3 +118,24 @@ LOOKS: dict[str, Look] = {
     ),
 }
 """Style presets offered in the panel; every value stays editable afterwards."""
+
+
+def style_from_text(text: str | None, base: Style | None = None) -> Style:
+    """``"intensity=1.2,jaw=0.8"`` -> a Style (fields not named keep ``base``'s values).
+
+    Raises ValueError naming the bad item, an unknown field or an out-of-range value.
+    """
+    known = [f.name for f in STYLE_FIELDS]
+    values = (base or Style()).as_dict()
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ValueError(f"{item!r} must be name=value (fields: {', '.join(known)})")
+        if name not in known:
+            raise ValueError(f"unknown style field {name!r}; known fields: {', '.join(known)}")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is not a number") from None
+    return Style(**values)
