@@ -7,7 +7,9 @@ nothing but Python and this file.
 
 Commands:
   setup            install system packages and the pinned Python 3.11 environment
-  test [pytest…]   lint (ruff) and run every test, slow ones included (what CI runs)
+  test [pytest…]   lint (ruff) and run every test, slow ones included (what CI runs); the Blender
+                   tests run on bpy 5.0 (Python 3.11, torch) and bpy 5.2 (Python 3.13, onnxruntime)
+  extension        build the installable extension zips (one per platform) into dist/
   lint             ruff only
   demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
   corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
@@ -29,7 +31,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-ENVS = {"py311": ("3.11", ROOT / "requirements" / "py311.lock")}
+ENVS = {
+    "py311": ("3.11", ROOT / "requirements" / "py311.lock"),  # training, core tests, tools
+    "blender50": ("3.11", ROOT / "requirements" / "blender50.lock"),  # bpy 5.0 + torch
+    "blender52": ("3.13", ROOT / "requirements" / "blender52.lock"),  # bpy 5.2 + onnxruntime only
+}
+BLENDER_ENVS = ("blender50", "blender52")
+"""Blender as a Python module, one per Python version Blender ships (tests/blender runs in each)."""
 APT_LIST = ROOT / "requirements" / "apt.txt"
 MODULES = {
     "demo": "lipsync_train.demo",
@@ -39,6 +47,7 @@ MODULES = {
     "bench": "lipsync_train.bench",
     "teacher-plots": "lipsync_train.plots",
     "text": "lipsync_train.text",
+    "extension": "tools.build_extension",
 }
 """Commands that run a module of the project in the pinned environment."""
 
@@ -113,6 +122,18 @@ def _module(python: Path, module: str, args: list[str]) -> None:
     sys.exit(_run([python, "-m", module, *args], env=env))
 
 
+def test(python: Path, args: list[str], env: dict) -> int:
+    """ruff, the core and training tests, then the Blender tests on each Blender version."""
+    _check([python, "-m", "ruff", "check", "."], env=env)
+    _check([python, "-m", "ruff", "format", "--check", "blender_lipsync", "tests/blender"], env=env)
+    failed = _run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env)
+    for name in BLENDER_ENVS:
+        blender_python = ensure_env(name)
+        pytest = [blender_python, "-m", "pytest", "-n", "2", "--dist", "loadfile", "tests/blender"]
+        failed |= _run([*pytest, *args], env=env)
+    return failed
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
@@ -125,8 +146,7 @@ def main(argv: list[str]) -> None:
     elif command == "lint":
         sys.exit(_run([python, "-m", "ruff", "check", "."], env=env))
     elif command == "test":
-        _check([python, "-m", "ruff", "check", "."], env=env)
-        sys.exit(_run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env))
+        sys.exit(test(python, args, env))
     elif command in MODULES:
         _module(python, MODULES[command], args)
     else:

@@ -382,3 +382,10 @@ def test_apply_mapping_sums_clips_and_validates() -> None:
     with pytest.raises(ValueError, match="not finite"):
         apply_mapping(curves, [MappingRow("open", "jawOpen", float("nan"))])
     assert apply_mapping(curves, []) == {}
+
+
+def test_a_partial_arkit_face_with_exact_names_is_detected() -> None:
+    names = ["Basis", "jawOpen", "mouthClose", "mouthFunnel", "mouthPressLeft", "mouthPressRight"]
+    found = detect_preset(names)
+    assert found is not None and found.preset.id == "arkit" and len(found.rows) == 5
+    assert detect_preset(["Basis", "jawopen", "MouthClose", "Smile"]) is None  # 2 loose matches, 7%

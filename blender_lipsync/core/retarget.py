@@ -11,8 +11,8 @@ Detection rule (:func:`detect_preset`):
 
 1. every preset is resolved against the rig's keys;
 2. a preset is eligible if it matched at least :data:`MIN_MATCHED` targets and
-   :data:`MIN_COVERAGE` of them, so a mesh with ``Basis``, ``Smile`` (or a lone ``A``)
-   gives ``None``;
+   :data:`MIN_COVERAGE` of them (or :data:`MIN_EXACT_MATCHES` exact names), so a mesh
+   with ``Basis``, ``Smile`` (or a lone ``A``) gives ``None``;
 3. eligible presets whose coverage is within :data:`COVERAGE_SLACK` of the best
    coverage compete on the number of matched targets (then coverage, then exact-name
    matches, then :data:`PRESETS` order).  The richest near-complete mapping wins: a Ready
@@ -50,6 +50,9 @@ VISEME_PREFIX = "viseme:"
 MIN_MATCHED = 2
 """A preset needs at least this many matched targets to be detected."""
 MIN_COVERAGE = 0.25
+MIN_EXACT_MATCHES = 4
+"""...or this many names spelled exactly as the preset does (a partial ARKit face with
+``jawOpen``, ``mouthClose``, ``mouthFunnel``, ``mouthPucker`` is still ARKit)."""
 """... and at least this fraction of its targets."""
 COVERAGE_SLACK = 0.1
 """Presets this close to the best coverage compete on how many targets they drive."""
@@ -286,7 +289,8 @@ def detect_preset(
     eligible = [
         res
         for res in (resolve(p, names) for p in (PRESETS if presets is None else presets).values())
-        if len(res.matched) >= MIN_MATCHED and res.coverage >= MIN_COVERAGE
+        if len(res.matched) >= MIN_MATCHED
+        and (res.coverage >= MIN_COVERAGE or res.exact_matches >= MIN_EXACT_MATCHES)
     ]
     if not eligible:
         return None
