@@ -85,12 +85,17 @@ class Job:
         """Run the network and retarget every segment (no bpy: safe on a worker thread)."""
         lipsync = _engine(self.runtime)
         self.values = []
+        count = len(self.segments)
         for i, segment in enumerate(self.segments):
-            if self.cancel.is_set():
-                raise Cancelled("cancelled: nothing was changed.")
-            self.values.append(shape_key_values(lipsync, segment, self.rows, self.style, self.post))
-            if progress:
-                progress((i + 1) / len(self.segments))
+
+            def step(fraction: float, done: int = i) -> None:
+                if self.cancel.is_set():  # raised inside the encoder loop: stops between chunks
+                    raise Cancelled("cancelled: nothing was changed.")
+                if progress:
+                    progress((done + fraction) / count)
+
+            step(0.0)
+            self.values.append(shape_key_values(lipsync, segment, self.rows, self.style, self.post, step))
 
     def bake(self) -> list[Report]:
         """Write one new action per segment (main thread)."""
@@ -121,10 +126,15 @@ class Job:
 
 
 def shape_key_values(
-    lipsync: LipSync, segment: Segment, rows: Sequence[MappingRow], style: Style, post: PostProcess
+    lipsync: LipSync,
+    segment: Segment,
+    rows: Sequence[MappingRow],
+    style: Style,
+    post: PostProcess,
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per shape key, one value per frame of the segment (cached features: re-styling is cheap)."""
-    raw = lipsync.model_curves(segment.samples, style)
+    raw = lipsync.model_curves(segment.samples, style, progress)
     duration = (segment.frames - 1) / segment.fps
     lead = segment.lead_s + post.anticipation_ms / 1000.0
     curves = smooth(

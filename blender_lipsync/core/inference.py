@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,6 +52,10 @@ class PostProcess:
     smoothing_ms: float = 60.0  # Savitzky-Golay window; 0 disables smoothing
     smoothing_order: int = 2
     anticipation_ms: float = 0.0  # positive: the mouth moves this much before the sound
+
+
+Progress = Callable[[float], None]
+"""Called with the fraction done (0..1); may raise to cancel."""
 
 
 class Backend(Protocol):
@@ -160,19 +165,22 @@ class LipSync:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_entries = cache_entries
 
-    def features(self, audio: np.ndarray) -> np.ndarray:
-        """Encoder features of 16 kHz audio, one per 20 ms, cached by content."""
+    def features(self, audio: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        """Encoder features of 16 kHz audio, one per 20 ms, cached by content.
+
+        ``progress(fraction)`` is called after every chunk; raising from it cancels the run.
+        """
         key = hashlib.sha1(np.ascontiguousarray(audio, dtype=np.float32).tobytes()).hexdigest()
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        features = self._encode_chunked(audio)
+        features = self._encode_chunked(audio, progress)
         self._cache[key] = features
         while len(self._cache) > self._cache_entries:
             self._cache.popitem(last=False)
         return features
 
-    def _encode_chunked(self, audio: np.ndarray) -> np.ndarray:
+    def _encode_chunked(self, audio: np.ndarray, progress: Progress | None = None) -> np.ndarray:
         """Encode chunk by chunk, each with ``context`` of audio on both sides, keeping its middle."""
         frames = len(audio) // HOP
         parts = []
@@ -182,11 +190,15 @@ class LipSync:
             hi = min(frames, last + self.context_frames)
             feats = self.backend.encode(audio[lo * HOP : hi * HOP])
             parts.append(feats[first - lo : last - lo])
+            if progress is not None:
+                progress(last / max(frames, 1))
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
-    def model_curves(self, audio: np.ndarray, style: Style | None = None) -> Curves:
+    def model_curves(
+        self, audio: np.ndarray, style: Style | None = None, progress: Progress | None = None
+    ) -> Curves:
         """The network's own 50 Hz output for 16 kHz audio."""
-        features = self.features(audio)
+        features = self.features(audio, progress)
         if len(features) == 0:
             return Curves(MODEL_FPS, np.zeros((0, len(MOUTH_CHANNELS))), np.zeros((0, len(VISEMES))))
         channels, visemes = self.backend.decode(features, (style or Style()).to_vector())

@@ -12,7 +12,7 @@ from blender_lipsync.core.audio import load_audio
 from blender_lipsync.core.contract import CHANNEL_INDEX, MOUTH_CHANNELS, lip_aperture
 from blender_lipsync.core.inference import PostProcess, resample_curves
 from blender_lipsync.core.style import Style
-from tests.blender.helpers import DEMO_WAV, demo_phones, fcurve_values, make_face
+from tests.blender.helpers import DEMO_WAV, demo_phones, fcurve_values, make_face, snapshot
 
 
 def _generate(**settings) -> set:
@@ -185,3 +185,42 @@ def test_torch_runtime_matches_onnx_or_says_how_to_fix(face, strip) -> None:
     a = fcurve_values(bpy.data.actions[onnx.action], frames)
     b = fcurve_values(bpy.data.actions[torch_.action], frames)
     assert max(np.abs(a[n] - b[n]).max() for n in a) < 1e-3
+
+
+def test_cancel_from_another_thread_stops_between_chunks_and_changes_nothing(face, tmp_path) -> None:
+    """What Esc does in the modal operator: the worker stops at the next chunk, nothing is baked."""
+    import threading
+    import wave
+
+    long_wav = tmp_path / "long.wav"  # 100 s: four 30 s encoder chunks
+    samples = np.tile(load_audio(DEMO_WAV), 27)[: 100 * 16000]
+    with wave.open(str(long_wav), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    job = api.prepare(face, audio=str(long_wav))
+    before = snapshot()
+    seen: list[float] = []
+
+    def progress(fraction: float) -> None:
+        seen.append(fraction)
+        if fraction > 0:
+            job.cancel.set()  # as if Esc was pressed while the first chunk finished
+
+    errors: list[Exception] = []
+    worker = threading.Thread(target=lambda: _capture(errors, job.compute, progress))
+    worker.start()
+    worker.join(timeout=300)
+    assert len(errors) == 1 and isinstance(errors[0], api.Cancelled)
+    assert 0 < max(seen) < 1  # stopped part-way
+    assert snapshot() == before
+    job.cancel.clear()
+    seen.clear()
+    job.compute(progress=seen.append)  # uncancelled, the same job runs to the end
+    assert seen[-1] == pytest.approx(1.0)
+
+
+def _capture(errors: list, fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception as exc:
+        errors.append(exc)
