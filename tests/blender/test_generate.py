@@ -224,3 +224,21 @@ def _capture(errors: list, fn, *args) -> None:
         fn(*args)
     except Exception as exc:
         errors.append(exc)
+
+
+def test_one_undo_step_removes_the_generated_animation(face, strip) -> None:
+    """Headless Blender pushes no undo step for Python-called operators, so the test pushes the
+    two steps the UI would (before, and the operator's own); one undo must restore the scene."""
+    block = face.data.shape_keys.key_blocks["jawOpen"]
+    block.value = 0.3
+    block.keyframe_insert("value", frame=2)
+    window = bpy.context.window_manager.windows[0]
+    bpy.context.scene.lipsync.strip = "Dialog"
+    before = snapshot()
+    bpy.ops.ed.undo_push(message="before")
+    assert bpy.ops.lipsync.generate() == {"FINISHED"}
+    bpy.ops.ed.undo_push(message="Generate Lip-Sync")
+    assert snapshot() != before
+    with bpy.context.temp_override(window=window):
+        assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert snapshot() == before
