@@ -14,7 +14,8 @@ Commands:
   demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
   corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
   eval [args…]     the quality yardstick (python -m lipsync_train.evaluation --help)
-  bench [args…]    speed and memory of torch and onnxruntime inference (prints figures)
+  bench [args…]    speed and memory of torch and onnxruntime inference, and Generate /
+                   re-generate time inside Blender (prints figures)
   train [args…]    train the model, resumable, in the background (python -m lipsync_train.train --help)
   teacher-plots    render teacher curves for a few sentences to out/teacher (PNG)
   text             print the sentence counts per source and language
@@ -147,6 +148,9 @@ def main(argv: list[str]) -> None:
         sys.exit(_run([python, "-m", "ruff", "check", "."], env=env))
     elif command == "test":
         sys.exit(test(python, args, env))
+    elif command == "bench":  # the core runtimes, then Generate / re-generate inside Blender
+        _check([python, "-m", MODULES["bench"], *args], env=env)
+        sys.exit(_run([ensure_env("blender52"), ROOT / "tools" / "bench_blender.py"], env=env))
     elif command in MODULES:
         _module(python, MODULES[command], args)
     else:
