@@ -164,12 +164,17 @@ def check_target(obj: bpy.types.Object | None) -> bpy.types.Key:
     key = obj.data.shape_keys
     if key is None or len(key.key_blocks) < 2:
         raise LipSyncError(f'"{obj.name}" has no shape keys to animate: add mouth shape keys first.')
-    for block in (obj, obj.data, key):
-        if block.library is not None and block.override_library is None:
-            raise LipSyncError(
-                f'"{block.name}" is linked from {block.library.filepath}: make a library override '
-                "(Object > Library Override > Make) and try again."
-            )
+    if obj.library is not None and obj.override_library is None:
+        raise LipSyncError(
+            f'"{obj.name}" is linked from {obj.library.filepath}: make a library override '
+            "(Object > Library Override > Make > Selected & Content) and try again."
+        )
+    if key.library is not None or obj.data.library is not None:
+        library = (key.library or obj.data.library).filepath
+        raise LipSyncError(
+            f'the shape keys of "{obj.name}" are linked from {library}: override its mesh data too '
+            "(Outliner: right-click the mesh > Library Override > Make > Selected & Content)."
+        )
     return key
 
 

@@ -117,14 +117,46 @@ def test_corrupt_model(animated_face, strip, tmp_path, monkeypatch) -> None:
     engine.forget_engines()
 
 
-def test_linked_rig_without_override(tmp_path) -> None:
+def _link_face_collection(tmp_path) -> bpy.types.Collection:
+    """A rig in a library file, linked into a fresh scene through a collection instance."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    make_face("LinkedFace")
+    rig = bpy.data.collections.new("Rig")
+    bpy.context.scene.collection.children.link(rig)
+    face = make_face("LinkedFace")
+    bpy.context.scene.collection.objects.unlink(face)
+    rig.objects.link(face)
     library = tmp_path / "rig.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(library))
     bpy.ops.wm.read_factory_settings(use_empty=True)
     with bpy.data.libraries.load(str(library), link=True) as (_, data_to):
-        data_to.objects = ["LinkedFace"]
-    obj = data_to.objects[0]
+        data_to.collections = ["Rig"]
+    return data_to.collections[0]
+
+
+def test_linked_rig_without_override(tmp_path) -> None:
+    rig = _link_face_collection(tmp_path)
+    (obj,) = rig.objects
     bpy.context.scene.collection.objects.link(obj)
-    _fails_without_change("linked from", obj, audio=str(DEMO_WAV))
+    _fails_without_change("is linked from .*Library Override", obj, audio=str(DEMO_WAV))
+
+
+def _override(tmp_path) -> bpy.types.Object:
+    rig = _link_face_collection(tmp_path)
+    scene = bpy.context.scene
+    instance = bpy.data.objects.new("RigInstance", None)
+    instance.instance_type, instance.instance_collection = "COLLECTION", rig
+    scene.collection.objects.link(instance)
+    rig.override_hierarchy_create(scene, bpy.context.view_layer, reference=instance)
+    return next(o for o in bpy.data.objects if o.name.startswith("LinkedFace") and o.override_library)
+
+
+def test_overridden_object_with_linked_mesh_says_to_override_the_mesh(tmp_path) -> None:
+    obj = _override(tmp_path)
+    _fails_without_change("shape keys of .* are linked .* override its mesh data", obj, audio=str(DEMO_WAV))
+
+
+def test_overridden_rig_gets_its_lip_sync(tmp_path) -> None:
+    obj = _override(tmp_path)
+    obj.data.override_create(remap_local_usages=True)
+    (report,) = api.generate(obj, audio=str(DEMO_WAV))
+    assert report.keys > 0 and obj.data.shape_keys.animation_data.action.name == report.action
