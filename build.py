@@ -8,7 +8,7 @@ nothing but Python and this file.
 Commands:
   setup            install system packages and the pinned Python 3.11 environment
   test [pytest…]   lint (ruff) and run every test, slow ones included (what CI runs); the Blender
-                   tests run on bpy 5.0 (Python 3.11, torch) and bpy 5.2 (Python 3.13, onnxruntime)
+                   tests run on bpy 4.5 LTS and 5.0 (Python 3.11; 5.0 with torch) and 5.2 (3.13)
   extension        build the installable extension zips (one per platform) into dist/
   lint             ruff only
   demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
@@ -34,10 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 ENVS = {
     "py311": ("3.11", ROOT / "requirements" / "py311.lock"),  # training, core tests, tools
+    "blender45": ("3.11", ROOT / "requirements" / "blender45.lock"),  # bpy 4.5 LTS + onnxruntime
     "blender50": ("3.11", ROOT / "requirements" / "blender50.lock"),  # bpy 5.0 + torch
     "blender52": ("3.13", ROOT / "requirements" / "blender52.lock"),  # bpy 5.2 + onnxruntime only
 }
-BLENDER_ENVS = ("blender50", "blender52")
+BLENDER_ENVS = ("blender45", "blender50", "blender52")
 """Blender as a Python module, one per Python version Blender ships (tests/blender runs in each)."""
 APT_LIST = ROOT / "requirements" / "apt.txt"
 MODULES = {

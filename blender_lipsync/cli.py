@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -183,5 +184,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     code = main()
-    if code:  # Blender keeps running a --python script's caller unless told to stop
+    import bpy
+
+    if not bpy.app.binary_path:  # bpy as a Python module: 4.5 can hang in its exit handlers
+        sys.stdout.flush(), sys.stderr.flush()
+        os._exit(code)
+    if code:  # make Blender itself exit with the code
         sys.exit(code)
