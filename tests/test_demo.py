@@ -20,3 +20,4 @@ def test_demo_writes_curves_plot_and_scores(tmp_path: Path, capsys: pytest.Captu
     }
     assert rows["teacher"][1:6] == ["1.000", "1.000", "0.000", "1.000", "0.000"]
     assert float(rows["energy"][2]) < 0.5  # the baseline's viseme accuracy is far below the teacher's
+    assert float(rows["model"][1]) > float(rows["energy"][2])  # the shipped model beats the baseline
