@@ -114,8 +114,12 @@ def _model_folders(model: Path | None, work: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="build.py bench", description=__doc__.split("\n\n")[0])
+    shipped = ROOT / "models" / "lipsync"
     p.add_argument(
-        "--model", type=Path, help="model folder (default: an untrained model of the default size)"
+        "--model",
+        type=Path,
+        default=shipped if (shipped / "config.json").is_file() else None,
+        help="model folder (default: the shipped models/lipsync, else an untrained default-size model)",
     )
     p.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0, 600.0])
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
