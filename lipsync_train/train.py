@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--model", default="{}", help="ModelConfig overrides as JSON, e.g. '{\"hidden_size\": 512}'"
     )
-    p.add_argument("--steps", type=int, default=15000)
+    p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--window", type=float, default=4.0, help="seconds of audio per example")
     p.add_argument("--lr", type=float, default=5e-4)
