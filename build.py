@@ -11,7 +11,8 @@ Commands:
                    tests run on bpy 4.2 (file audio only), 4.5, 5.0 (Python 3.11; 5.0 with torch), 5.2 (3.13)
   extension        build the installable extension zips (one per platform) into dist/
   lint             ruff only
-  demo             synthesize the demo sentence, render its lip-sync, write plots to out/demo
+  demo [args…]     lip-sync the bundled clip on a demo head in Blender: out/demo/demo.blend, rendered
+                   frames (preview.png), curve plot (curves.png) and scores against the teacher
   corpus [args…]   generate the aligned speech corpus (python -m lipsync_train.corpus --help)
   eval [args…]     the quality yardstick (python -m lipsync_train.evaluation --help)
   bench [args…]    speed and memory of torch and onnxruntime inference, and Generate /
@@ -155,6 +156,10 @@ def main(argv: list[str]) -> None:
         sys.exit(_run([python, "-m", "ruff", "check", "."], env=env))
     elif command == "test":
         sys.exit(test(python, args, env))
+    elif command == "demo":  # Blender scene + renders, then the plots and the scores on the clip
+        _check([ensure_env("blender52"), ROOT / "tools" / "demo_scene.py", *args], env=env)
+        _check([python, ROOT / "tools" / "demo_report.py"], env=env)
+        sys.exit(_run([python, "-m", MODULES["demo"]], env=env))
     elif command == "bench":  # the core runtimes, then Generate / re-generate inside Blender
         _check([python, "-m", MODULES["bench"], *args], env=env)
         sys.exit(_run([ensure_env("blender52"), ROOT / "tools" / "bench_blender.py"], env=env))
