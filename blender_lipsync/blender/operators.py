@@ -146,6 +146,28 @@ class LIPSYNC_OT_clear(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def _rig_names(operator, context) -> tuple | None:
+    """(target object, its shape-key names), or None after reporting why there are none."""
+    obj = target_object(context)
+    try:
+        key = api.check_target(obj)
+    except api.LipSyncError as exc:
+        operator.report({"ERROR"}, str(exc))
+        return None
+    return obj, [kb.name for kb in key.key_blocks[1:]]
+
+
+def _fill_rows(operator, obj, found) -> set:
+    if found is None:
+        operator.report({"ERROR"}, "No known rig naming found: pick a preset and edit the rows by hand.")
+        return {"CANCELLED"}
+    obj.lipsync.fill(list(found.rows))
+    operator.report(
+        {"INFO"}, f"{found.preset.label}: {len(found.rows)} rows, {len(found.missing)} preset keys missing."
+    )
+    return {"FINISHED"}
+
+
 class LIPSYNC_OT_detect_rig(bpy.types.Operator):
     """Detect the rig preset from the shape-key names and fill the mapping rows"""
 
@@ -154,20 +176,14 @@ class LIPSYNC_OT_detect_rig(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
-        obj = target_object(context)
-        try:
-            key = api.check_target(obj)
-        except api.LipSyncError as exc:
-            self.report({"ERROR"}, str(exc))
+        rig = _rig_names(self, context)
+        if rig is None:
             return {"CANCELLED"}
-        found = detect_preset([kb.name for kb in key.key_blocks[1:]])
-        if found is None:
-            self.report({"ERROR"}, "No known rig naming found: pick a preset and edit the rows by hand.")
-            return {"CANCELLED"}
-        obj.lipsync.preset = found.preset.id
-        obj.lipsync.fill(list(found.rows))
-        self.report({"INFO"}, f"{found.preset.label}: {len(found.rows)} shape keys mapped.")
-        return {"FINISHED"}
+        obj, names = rig
+        found = detect_preset(names)
+        if found is not None:
+            obj.lipsync.preset = found.preset.id
+        return _fill_rows(self, obj, found)
 
 
 class LIPSYNC_OT_load_preset(bpy.types.Operator):
@@ -178,21 +194,14 @@ class LIPSYNC_OT_load_preset(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
-        obj = target_object(context)
-        try:
-            key = api.check_target(obj)
-        except api.LipSyncError as exc:
-            self.report({"ERROR"}, str(exc))
+        rig = _rig_names(self, context)
+        if rig is None:
             return {"CANCELLED"}
-        names = [kb.name for kb in key.key_blocks[1:]]
+        obj, names = rig
         preset_id = obj.lipsync.preset_id()
-        found = resolve(PRESETS[preset_id], names) if preset_id else detect_preset(names)
-        if found is None:
-            self.report({"ERROR"}, "No known rig naming found: pick a preset.")
-            return {"CANCELLED"}
-        obj.lipsync.fill(list(found.rows))
-        self.report({"INFO"}, f"{len(found.rows)} rows; missing shape keys: {len(found.missing)}.")
-        return {"FINISHED"}
+        return _fill_rows(
+            self, obj, resolve(PRESETS[preset_id], names) if preset_id else detect_preset(names)
+        )
 
 
 class LIPSYNC_OT_row_add(bpy.types.Operator):
@@ -242,11 +251,4 @@ CLASSES = (
 )
 
 
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

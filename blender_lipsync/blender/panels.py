@@ -128,11 +128,4 @@ class LIPSYNC_PT_keys(_LipSyncPanel, bpy.types.Panel):
 CLASSES = (LIPSYNC_UL_mapping, LIPSYNC_PT_main, LIPSYNC_PT_rig, LIPSYNC_PT_style, LIPSYNC_PT_keys)
 
 
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)
