@@ -204,16 +204,21 @@ class LIPSYNC_OT_load_preset(bpy.types.Operator):
         )
 
 
-class LIPSYNC_OT_row_add(bpy.types.Operator):
-    """Add a mapping row"""
+class _RowOperator:
+    """Edits the target's mapping rows: needs a mesh target."""
 
-    bl_idname = "lipsync.row_add"
-    bl_label = "Add Row"
     bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
     def poll(cls, context) -> bool:
         return _has_target(context)
+
+
+class LIPSYNC_OT_row_add(_RowOperator, bpy.types.Operator):
+    """Add a mapping row"""
+
+    bl_idname = "lipsync.row_add"
+    bl_label = "Add Row"
 
     def execute(self, context):
         settings = target_object(context).lipsync
@@ -222,16 +227,11 @@ class LIPSYNC_OT_row_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class LIPSYNC_OT_row_remove(bpy.types.Operator):
+class LIPSYNC_OT_row_remove(_RowOperator, bpy.types.Operator):
     """Remove the active mapping row"""
 
     bl_idname = "lipsync.row_remove"
     bl_label = "Remove Row"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context) -> bool:
-        return _has_target(context)
 
     def execute(self, context):
         settings = target_object(context).lipsync

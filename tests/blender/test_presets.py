@@ -64,3 +64,11 @@ def test_no_known_naming_reports_and_changes_nothing(scene) -> None:
     with pytest.raises(RuntimeError, match="No known rig naming"):
         bpy.ops.lipsync.detect_rig()
     assert len(obj.lipsync.rows) == 0 and obj.lipsync.preset == "AUTO"
+
+
+def test_rows_can_be_added_and_removed(face) -> None:
+    assert bpy.ops.lipsync.detect_rig() == {"FINISHED"}
+    count = len(face.lipsync.rows)
+    assert bpy.ops.lipsync.row_add() == {"FINISHED"} and len(face.lipsync.rows) == count + 1
+    face.lipsync.active_row = 0
+    assert bpy.ops.lipsync.row_remove() == {"FINISHED"} and len(face.lipsync.rows) == count
