@@ -8,32 +8,18 @@ the decoder.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from ..core import inference
 from ..core.inference import LipSync, ModelFileError
 
-PACKAGE = Path(__file__).resolve().parent.parent
-MODEL_DIRS = (PACKAGE / "model", PACKAGE.parent / "models" / "lipsync")
-"""Shipped inside the extension zip; in a source checkout, the repository's ``models/lipsync``."""
-
 RUNTIMES = ("ONNX", "TORCH")
+MODEL_DIRS = inference.MODEL_DIRS
 _engines: dict[tuple[str, str], LipSync] = {}
 
 
-MODEL_ENV = "BLENDER_LIPSYNC_MODEL"
-"""A model folder to use instead of the shipped one (pipelines with their own model)."""
-
-
 def model_folder() -> Path:
-    override = os.environ.get(MODEL_ENV)
-    for folder in (Path(override),) if override else MODEL_DIRS:
-        if (folder / "config.json").is_file():
-            return folder
-    raise ModelFileError(
-        f"no lip-sync model found (looked in {', '.join(str(d) for d in MODEL_DIRS)}): "
-        "reinstall the extension."
-    )
+    return inference.default_model_folder(MODEL_DIRS)
 
 
 def torch_available() -> bool:

@@ -18,11 +18,8 @@ from pathlib import Path
 from . import exports
 from .audio import MODEL_SAMPLE_RATE, AudioError, load_audio
 from .contract import Curves
-from .inference import Backend, LipSync, ModelFileError, PostProcess, TorchBackend
+from .inference import Backend, LipSync, ModelFileError, PostProcess, TorchBackend, default_model_folder
 from .style import STYLE_FIELDS, Style, style_from_text
-
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "lipsync"
-"""``models/lipsync`` in the repository that holds the ``blender_lipsync`` package."""
 
 FORMATS = ("json", "csv", "livelink", "rhubarb-tsv", "rhubarb-json")
 FORMAT_OF_SUFFIX = {".json": "json", ".csv": "csv", ".tsv": "rhubarb-tsv"}
@@ -59,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothing-order", type=int, default=PostProcess.smoothing_order)
     p.add_argument("--anticipation-ms", type=float, default=PostProcess.anticipation_ms)
     p.add_argument(
-        "--model", type=Path, default=DEFAULT_MODEL, help=f"model folder (default: {DEFAULT_MODEL.name})"
+        "--model", type=Path, help="model folder (default: the shipped model, or $BLENDER_LIPSYNC_MODEL)"
     )
     p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
     return p
@@ -135,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     samples = load_audio(args.audio)  # before the model: a typo in the path should not cost a load
     duration = len(samples) / MODEL_SAMPLE_RATE
-    backend = load_backend(args.model, args.backend)
+    backend = load_backend(args.model or default_model_folder(), args.backend)
     curves = LipSync(backend).curves(samples, MODEL_SAMPLE_RATE, fps=args.fps, style=style, post=post)
     try:
         text = render(curves, fmt, args.out, args.audio, duration)

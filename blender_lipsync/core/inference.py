@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,23 @@ CONFIG_FILE = "config.json"
 
 class ModelFileError(RuntimeError):
     """The model folder is missing, unsafe, corrupt or does not match its config."""
+
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+MODEL_DIRS = (_PACKAGE / "model", _PACKAGE.parent / "models" / "lipsync")
+"""Where the model is: inside the extension zip, or in a source checkout's ``models/lipsync``."""
+MODEL_ENV = "BLENDER_LIPSYNC_MODEL"
+"""A model folder to use instead of the shipped one (pipelines with their own model)."""
+
+
+def default_model_folder(candidates: tuple[Path, ...] = MODEL_DIRS) -> Path:
+    """``$BLENDER_LIPSYNC_MODEL``, else the first candidate holding a model; ModelFileError if none."""
+    override = os.environ.get(MODEL_ENV)
+    for folder in (Path(override),) if override else candidates:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    where = override or ", ".join(str(d) for d in candidates)
+    raise ModelFileError(f"no lip-sync model found (looked in {where}): reinstall the extension.")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from blender_lipsync.core.contract import Curves
-from blender_lipsync.core.inference import Backend, LipSync, TorchBackend
-
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "models" / "lipsync"
+from blender_lipsync.core.inference import Backend, LipSync, TorchBackend, default_model_folder
 
 
 def _predictor(backend: Backend):
@@ -28,10 +25,10 @@ def _predictor(backend: Backend):
 
 
 def torch_predictor(folder: str | None = None):
-    return _predictor(TorchBackend.from_folder(Path(folder) if folder else DEFAULT_MODEL))
+    return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()))
 
 
 def onnx_predictor(folder: str | None = None):
     from blender_lipsync.core.onnx_backend import OnnxBackend
 
-    return _predictor(OnnxBackend(Path(folder) if folder else DEFAULT_MODEL))
+    return _predictor(OnnxBackend(Path(folder) if folder else default_model_folder()))
