@@ -44,6 +44,7 @@ class WorldAnalysis:
 def world_analyze(audio: np.ndarray, sr: int, frame_period: float = 5.0) -> WorldAnalysis:
     """Resample to 16 kHz and analyse once (dio + stonemask, cheaptrick, d4c)."""
     import pyworld as pw  # lazily: WORLD is only needed when variants are made
+
     x = np.ascontiguousarray(resample(np.asarray(audio, np.float32), sr, WORLD_SR), dtype=np.float64)
     f0, t = pw.dio(x, WORLD_SR, f0_floor=60.0, f0_ceil=600.0, frame_period=frame_period)
     f0 = pw.stonemask(x, f0, t, WORLD_SR)
@@ -69,13 +70,15 @@ def world_variants(analysis: WorldAnalysis, settings: list[tuple[float, float]])
     ``analysis.sr`` with exactly ``analysis.n_samples`` samples: timing is unchanged.
     """
     import pyworld as pw  # lazily: WORLD is only needed when variants are made
+
     out = []
     for f0_scale, alpha in settings:
         sp, ap = analysis.sp, analysis.ap
         if alpha != 1.0:
             sp, ap = warp_envelope(sp, alpha), warp_envelope(ap, alpha)
-        y = pw.synthesize(np.ascontiguousarray(analysis.f0 * f0_scale), sp, ap, analysis.sr,
-                          analysis.frame_period)
+        y = pw.synthesize(
+            np.ascontiguousarray(analysis.f0 * f0_scale), sp, ap, analysis.sr, analysis.frame_period
+        )
         y = _fit_length(y, analysis.n_samples)
         out.append(limit_peak(y))
     return out
@@ -88,8 +91,9 @@ def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
 # ---------------------------------------------------------------- timing
 
 
-def speed_perturb(audio: np.ndarray, sr: int, phones: list[Phone], factor: float
-                  ) -> tuple[np.ndarray, list[Phone]]:
+def speed_perturb(
+    audio: np.ndarray, sr: int, phones: list[Phone], factor: float
+) -> tuple[np.ndarray, list[Phone]]:
     """Play ``factor`` times faster by resampling (pitch moves with it, as in Kaldi).
 
     ``factor`` is used as the nearest fraction with denominator <= 200 (1.07 ->
@@ -148,8 +152,7 @@ def make_noise(n: int, sr: int, kind: str, rng: np.random.Generator) -> np.ndarr
     raise ValueError(f"unknown noise kind {kind!r}; use one of {NOISE_KINDS}")
 
 
-def add_noise(audio: np.ndarray, sr: int, snr_db: float, kind: str, rng: np.random.Generator
-              ) -> np.ndarray:
+def add_noise(audio: np.ndarray, sr: int, snr_db: float, kind: str, rng: np.random.Generator) -> np.ndarray:
     """Add noise at ``snr_db`` relative to the speech level (``active_power``)."""
     x = np.asarray(audio, np.float64)
     noise = make_noise(len(x), sr, kind, rng)
@@ -160,8 +163,7 @@ def add_noise(audio: np.ndarray, sr: int, snr_db: float, kind: str, rng: np.rand
 # ---------------------------------------------------------------- reverberation
 
 
-def room_impulse_response(sr: int, rt60: float, rng: np.random.Generator, drr_db: float = 3.0
-                          ) -> np.ndarray:
+def room_impulse_response(sr: int, rt60: float, rng: np.random.Generator, drr_db: float = 3.0) -> np.ndarray:
     """Synthetic RIR: a unit direct path at sample 0, then an exponentially decaying,
     slightly low-passed noise tail (-60 dB after ``rt60`` s) starting 2-10 ms later.
     ``drr_db`` is the direct-to-reverberant energy ratio."""
@@ -177,8 +179,9 @@ def room_impulse_response(sr: int, rt60: float, rng: np.random.Generator, drr_db
     return h
 
 
-def reverb(audio: np.ndarray, sr: int, rt60: float, rng: np.random.Generator, drr_db: float = 3.0
-           ) -> np.ndarray:
+def reverb(
+    audio: np.ndarray, sr: int, rt60: float, rng: np.random.Generator, drr_db: float = 3.0
+) -> np.ndarray:
     """Convolve with ``room_impulse_response``; same length, direct sound not delayed."""
     x = np.asarray(audio, np.float64)
     y = fftconvolve(x, room_impulse_response(sr, rt60, rng, drr_db))[: len(x)]
@@ -200,20 +203,25 @@ def biquad(kind: str, freq: float, gain_db: float, q: float, sr: int) -> tuple[n
     elif kind in ("lowshelf", "highshelf"):
         sign = 1 if kind == "lowshelf" else -1
         root = 2 * np.sqrt(a_gain) * alpha
-        b = [a_gain * ((a_gain + 1) - sign * (a_gain - 1) * cos + root),
-             sign * 2 * a_gain * ((a_gain - 1) - sign * (a_gain + 1) * cos),
-             a_gain * ((a_gain + 1) - sign * (a_gain - 1) * cos - root)]
-        a = [(a_gain + 1) + sign * (a_gain - 1) * cos + root,
-             -sign * 2 * ((a_gain - 1) + sign * (a_gain + 1) * cos),
-             (a_gain + 1) + sign * (a_gain - 1) * cos - root]
+        b = [
+            a_gain * ((a_gain + 1) - sign * (a_gain - 1) * cos + root),
+            sign * 2 * a_gain * ((a_gain - 1) - sign * (a_gain + 1) * cos),
+            a_gain * ((a_gain + 1) - sign * (a_gain - 1) * cos - root),
+        ]
+        a = [
+            (a_gain + 1) + sign * (a_gain - 1) * cos + root,
+            -sign * 2 * ((a_gain - 1) + sign * (a_gain + 1) * cos),
+            (a_gain + 1) + sign * (a_gain - 1) * cos - root,
+        ]
     else:
         raise ValueError(f"unknown biquad {kind!r}")
     b_arr, a_arr = np.asarray(b), np.asarray(a)
     return b_arr / a_arr[0], a_arr / a_arr[0]
 
 
-def random_eq(audio: np.ndarray, sr: int, rng: np.random.Generator, max_gain_db: float = 9.0
-              ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def random_eq(
+    audio: np.ndarray, sr: int, rng: np.random.Generator, max_gain_db: float = 9.0
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """1-3 random peaking/shelving filters (+-``max_gain_db``); returns audio and the bands."""
     y = np.asarray(audio, np.float64)
     bands = []
@@ -262,8 +270,9 @@ def limit_peak(audio: np.ndarray, peak: float = PEAK) -> np.ndarray:
 # ---------------------------------------------------------------- random chain
 
 
-def random_chain(audio: np.ndarray, sr: int, phones: list[Phone], rng: np.random.Generator,
-                 strength: float = 0.5) -> tuple[np.ndarray, list[Phone], dict[str, Any]]:
+def random_chain(
+    audio: np.ndarray, sr: int, phones: list[Phone], rng: np.random.Generator, strength: float = 0.5
+) -> tuple[np.ndarray, list[Phone], dict[str, Any]]:
     """Apply a random subset of speed, reverb, EQ, band-limit, noise and gain.
 
     ``strength`` (0-1) raises both how often each step runs and how far it goes.

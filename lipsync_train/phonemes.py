@@ -222,13 +222,20 @@ def is_vowel(phone: str) -> bool:
 
 # ---------------------------------------------------------------- IPA normalisation
 
-_DROP = set("ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345\"^:") | {"\u200d", "\u200c", "\u0361", "\u035c"}
+_DROP = set('ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345"^:') | {"\u200d", "\u200c", "\u0361", "\u035c"}
 """Stress, length, ties, tones, and espeak-ng's ASCII marks (ru ``u"``, ``ɪ^``; ``a:`` for length)."""
 _ENGLISH_IPA = {"ɐ": "ə", "ᵻ": "ɪ", "ɝ": "ɚ", "ɜ": "ɚ", "ɚɹ": "ɚ"}
 """English reduced and r-coloured vowels, spelled as ARPAbet alignments have them (AH0, IH0, ER)."""
 _GENERIC_IPA = {
-    "g": "ɡ", "ɝ": "ɚ", "ᵻ": "ɪ", "ʤ": "dʒ", "ʧ": "tʃ", "ʦ": "ts", "ʣ": "dz",
-    "ε": "ɛ", "?": "ʔ",  # espeak-ng's Danish table: Greek epsilon, and '?' for stød
+    "g": "ɡ",
+    "ɝ": "ɚ",
+    "ᵻ": "ɪ",
+    "ʤ": "dʒ",
+    "ʧ": "tʃ",
+    "ʦ": "ts",
+    "ʣ": "dz",
+    "ε": "ɛ",
+    "?": "ʔ",  # espeak-ng's Danish table: Greek epsilon, and '?' for stød
 }
 """Single-character spellings that differ between engines."""
 _TOKENS = sorted(CANONICAL - {SILENCE}, key=len, reverse=True)

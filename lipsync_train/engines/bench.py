@@ -31,8 +31,19 @@ SENTENCES = [
     "Yesterday the children played outside until the street lights came on.",
     "Which way to the station? Turn left at the bakery, then walk two blocks north.",
 ]
-ENGINES = ("espeak", "festival:kal", "festival:ked", "festival:slt", "flite:kal16", "flite:slt",
-           "flite:rms", "flite:awb", "piper:joe", "augment:world4", "augment:chain")
+ENGINES = (
+    "espeak",
+    "festival:kal",
+    "festival:ked",
+    "festival:slt",
+    "flite:kal16",
+    "flite:slt",
+    "flite:rms",
+    "flite:awb",
+    "piper:joe",
+    "augment:world4",
+    "augment:chain",
+)
 
 
 @dataclass
@@ -121,8 +132,10 @@ def _augment(sources: list[Synth], kind: str, rng: np.random.Generator) -> list[
         if kind == "world4":
             analysis = augment.world_analyze(s.audio, s.sr)
             settings = [(float(rng.uniform(0.6, 1.7)), float(rng.uniform(0.85, 1.18))) for _ in range(4)]
-            out += [Synth(y, augment.WORLD_SR, s.phones, s.raw, "world", s.voice, s.lang)
-                    for y in augment.world_variants(analysis, settings)]
+            out += [
+                Synth(y, augment.WORLD_SR, s.phones, s.raw, "world", s.voice, s.lang)
+                for y in augment.world_variants(analysis, settings)
+            ]
         else:
             y, phones, params = augment.random_chain(s.audio, s.sr, s.phones, rng, strength=0.7)
             out.append(Synth(y, s.sr, phones, s.raw, "chain", s.voice, s.lang, params))
@@ -140,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'engine':16} {'audio s':>8} {'CPU s':>7} {'wall s':>7} {'audio/CPU':>10} {'failed':>6}")
     for name in args.engines.split(","):
         r = run_engine(name.strip(), texts, rng)
-        print(f"{r.name:16} {r.audio_s:8.1f} {r.cpu_s:7.2f} {r.wall_s:7.2f} {r.speed:9.1f}x {r.failures:6d}",
-              flush=True)
+        print(
+            f"{r.name:16} {r.audio_s:8.1f} {r.cpu_s:7.2f} {r.wall_s:7.2f} {r.speed:9.1f}x {r.failures:6d}",
+            flush=True,
+        )
     return 0
 
 

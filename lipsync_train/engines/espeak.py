@@ -34,13 +34,34 @@ from .base import EngineError, RawLabel, Synth, make_synth, synth_each
 
 ENGINE = "espeak"
 ENGLISH_ACCENTS = (
-    "en-us", "en-us-nyc", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd", "en-029",
+    "en-us",
+    "en-us-nyc",
+    "en",
+    "en-gb-x-rp",
+    "en-gb-scotland",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbcwmd",
+    "en-029",
 )
 """English accents of espeak-ng 1.51 (``en`` is British; MBROLA ``mb-*`` voices are unusable)."""
 OTHER_LANGUAGES = (
-    "de", "fr", "es", "it", "pt-br", "pl", "ru", "cs", "bg", "eo", "ga", "cmn-latn-pinyin", "nl",
-    "sv", "fi", "hu", "tr",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt-br",
+    "pl",
+    "ru",
+    "cs",
+    "bg",
+    "eo",
+    "ga",
+    "cmn-latn-pinyin",
+    "nl",
+    "sv",
+    "fi",
+    "hu",
+    "tr",
 )
 """Non-English voices checked to give canonical labels.  Mandarin is ``cmn-latn-pinyin``:
 Debian's ``cmn`` voice reads Hanzi as pinyin spelled out in English ("ni three")."""
@@ -51,8 +72,19 @@ _LABEL_FIXES: dict[str, dict[str, str]] = {
     "de": {"??": "ʊɐ"},  # phoneme "UR" (durch, kurz) has no IPA in de's table
     "ga": {"A": "ɑ"},  # ph_irish declares "ipa A" for its open back vowel
     # Mandarin phonemes without IPA come out as ASCII mnemonics: h = aspiration, . = retroflex
-    "cmn": {"ph": "p", "th": "t", "kh": "k", "tsh": "ts", "tɕh": "tɕ", "ts.h": "tʂ", "ts.": "tʂ",
-            "s.": "ʂ", "i.": "ɨ", "onɡ": "oŋ", "ər": "ɚ"},
+    "cmn": {
+        "ph": "p",
+        "th": "t",
+        "kh": "k",
+        "tsh": "ts",
+        "tɕh": "tɕ",
+        "ts.h": "tʂ",
+        "ts.": "tʂ",
+        "s.": "ʂ",
+        "i.": "ɨ",
+        "onɡ": "oŋ",
+        "ər": "ɚ",
+    },
 }
 """espeak-ng 1.51 labels that are not IPA, per language -> IPA (exact label match)."""
 
@@ -77,14 +109,20 @@ class _ID(ctypes.Union):
 
 class _Event(ctypes.Structure):
     _fields_ = [
-        ("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p), ("id", _ID),
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _ID),
     ]
 
 
-_SYNTH_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                             ctypes.POINTER(_Event))
+_SYNTH_CB = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 def system_data_dir() -> Path:
@@ -183,8 +221,9 @@ def fix_labels(events: list[tuple[str, int]], lang: str) -> list[tuple[str, int]
     return [(table.get(label, label), sample) for label, sample in events]
 
 
-def events_to_raw(events: list[tuple[str, int]], starts: list[int], n_samples: int,
-                  sr: int) -> list[RawLabel]:
+def events_to_raw(
+    events: list[tuple[str, int]], starts: list[int], n_samples: int, sr: int
+) -> list[RawLabel]:
     """(label, start sample) pairs -> contiguous raw labels in seconds (``_`` = pause)."""
     raw: list[RawLabel] = []
     if starts and starts[0] > 0:
@@ -223,9 +262,14 @@ class ESpeak:
         if ESpeak._initialised_with not in (None, self.data_parent):
             raise EngineError("espeak-ng is already initialised in this process with another data dir")
         self._lib = self._load()
-        self.sr = int(self._lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_parent).encode(),
-            _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT))
+        self.sr = int(
+            self._lib.espeak_Initialize(
+                _AUDIO_OUTPUT_SYNCHRONOUS,
+                0,
+                str(self.data_parent).encode(),
+                _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT,
+            )
+        )
         if self.sr <= 0:
             raise EngineError(f"espeak_Initialize failed ({self.sr})")
         ESpeak._initialised_with = self.data_parent
@@ -249,8 +293,16 @@ class ESpeak:
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         return lib
 
     def _on_audio(self, wav: Any, n: int, events: Any) -> int:
@@ -275,11 +327,15 @@ class ESpeak:
 
     def voices(self) -> list[str]:
         """Every English accent and listed language, plain and with every variant."""
-        return [f"{name}{suffix}" for name in ENGLISH_ACCENTS + OTHER_LANGUAGES
-                for suffix in ["", *(f"+{v}" for v in self._variants)]]
+        return [
+            f"{name}{suffix}"
+            for name in ENGLISH_ACCENTS + OTHER_LANGUAGES
+            for suffix in ["", *(f"+{v}" for v in self._variants)]
+        ]
 
-    def _render(self, text: str, voice: str, rate: int, pitch: int, range_: int
-                ) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    def _render(
+        self, text: str, voice: str, rate: int, pitch: int, range_: int
+    ) -> tuple[np.ndarray, list[tuple[str, int]]]:
         lib = self._lib
         if lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise EngineError(f"espeak-ng has no voice {voice!r}")
@@ -288,8 +344,9 @@ class ESpeak:
         lib.espeak_SetParameter(_RANGE, int(range_), 0)
         self._chunks, self._events = [], []
         data = text.encode("utf-8") + b"\0"
-        status = lib.espeak_Synth(ctypes.create_string_buffer(data), len(data), 0, 0, 0, _CHARS_UTF8,
-                                  None, None)
+        status = lib.espeak_Synth(
+            ctypes.create_string_buffer(data), len(data), 0, 0, 0, _CHARS_UTF8, None, None
+        )
         lib.espeak_Synchronize()
         if status != 0:
             raise EngineError(f"espeak_Synth failed with status {status}")
@@ -306,8 +363,16 @@ class ESpeak:
             raise EngineError(f"unknown espeak-ng variant {variant!r}")  # espeak would ignore it
         return name, variant
 
-    def synth(self, text: str, voice: str = "en-us", *, rate: int = 175, pitch: int = 50,
-              range: int = 50, variant: str | None = None) -> Synth:
+    def synth(
+        self,
+        text: str,
+        voice: str = "en-us",
+        *,
+        rate: int = 175,
+        pitch: int = 50,
+        range: int = 50,
+        variant: str | None = None,
+    ) -> Synth:
         """Synthesise ``text``; ``voice`` is ``<voice>[+<variant>]`` (``variant=`` also works).
 
         ``rate`` in words per minute (80-450), ``pitch`` and ``range`` 0-99.
@@ -328,11 +393,20 @@ class ESpeak:
         starts = correct_starts(events, _closure_samples(twin_audio, twin_events, self.sr), self.sr)
         raw = events_to_raw(events, starts, len(audio), self.sr)
         params = {"rate": int(rate), "pitch": int(pitch), "range": int(range), "variant": variant}
-        return make_synth(audio.astype(np.float32) / 32768.0, self.sr, raw, engine=ENGINE,
-                          voice=full, lang=lang, params=params, arpabet=False)
+        return make_synth(
+            audio.astype(np.float32) / 32768.0,
+            self.sr,
+            raw,
+            engine=ENGINE,
+            voice=full,
+            lang=lang,
+            params=params,
+            arpabet=False,
+        )
 
-    def synth_many(self, texts: list[str], voice: str,
-                   params_list: list[dict[str, Any]] | None = None) -> list[Synth | EngineError]:
+    def synth_many(
+        self, texts: list[str], voice: str, params_list: list[dict[str, Any]] | None = None
+    ) -> list[Synth | EngineError]:
         """One ``synth`` per text; failures are returned in place as ``EngineError``."""
         return synth_each(self, texts, voice, params_list)
 

@@ -86,22 +86,28 @@ def _resolve_params(voice: _Voice, params: dict[str, Any]) -> dict[str, float]:
     if unknown:
         raise EngineError(f"festival voice does not take {sorted(unknown)}; it takes {sorted(allowed)}")
     if voice.diphone:
-        return {"stretch": float(params.get("stretch", voice.stretch)),
-                "f0_mean": float(params.get("f0_mean", voice.f0_mean)),
-                "f0_std": float(params.get("f0_std", voice.f0_std))}
+        return {
+            "stretch": float(params.get("stretch", voice.stretch)),
+            "f0_mean": float(params.get("f0_mean", voice.f0_mean)),
+            "f0_std": float(params.get("f0_std", voice.f0_std)),
+        }
     return {"speed": float(params.get("speed", 1.0))}
 
 
 def _settings(key: str, used: dict[str, float]) -> str:
     """Scheme that applies one utterance's parameters (set every time: they persist)."""
     if "speed" in used:  # HTS: -r scales the generated durations; labels follow
-        return (f"(set! hts_engine_params (append cmu_us_slt_arctic_hts::hts_engine_params "
-                f"'((\"-r\" {used['speed']:.4f}))))")
+        return (
+            f"(set! hts_engine_params (append cmu_us_slt_arctic_hts::hts_engine_params "
+            f'\'(("-r" {used["speed"]:.4f}))))'
+        )
     model_mean, model_std = 170, 34  # the f2b F0 model both diphone voices use
-    return (f"(Parameter.set 'Duration_Stretch {used['stretch']:.4f})\n"
-            f"(set! int_lr_params '((target_f0_mean {used['f0_mean']:.2f}) "
-            f"(target_f0_std {used['f0_std']:.2f}) (model_f0_mean {model_mean}) "
-            f"(model_f0_std {model_std})))")
+    return (
+        f"(Parameter.set 'Duration_Stretch {used['stretch']:.4f})\n"
+        f"(set! int_lr_params '((target_f0_mean {used['f0_mean']:.2f}) "
+        f"(target_f0_std {used['f0_std']:.2f}) (model_f0_mean {model_mean}) "
+        f"(model_f0_std {model_std})))"
+    )
 
 
 def _script(key: str, items: list[tuple[int, str, dict[str, float]]], work: Path) -> str:
@@ -165,8 +171,9 @@ class Festival:
             raise result
         return result
 
-    def synth_many(self, texts: list[str], voice: str,
-                   params_list: list[dict[str, Any]] | None = None) -> list[Synth | EngineError]:
+    def synth_many(
+        self, texts: list[str], voice: str, params_list: list[dict[str, Any]] | None = None
+    ) -> list[Synth | EngineError]:
         """Synthesise many utterances in one festival process.
 
         Returns one entry per text, in order: a ``Synth`` or the ``EngineError`` that
@@ -196,14 +203,22 @@ class Festival:
         script.write_text(_script(key, items, work), encoding="ascii")
         with open(work / "festival.log", "wb") as log:
             try:
-                proc = subprocess.Popen([self.binary, "-b", str(script)], cwd=work, stdout=log,
-                                        stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(
+                    [self.binary, "-b", str(script)], cwd=work, stdout=log, stderr=subprocess.STDOUT
+                )
             except FileNotFoundError as exc:
                 raise EngineError(f"{self.binary} not found: apt-get install festival") from exc
             _wait_while_progressing(proc, work, STALL_S)
 
-    def _collect(self, key: str, texts: list[str], used: list[dict[str, float]], pending: list[int],
-                 work: Path, results: list[Synth | EngineError | None]) -> list[int]:
+    def _collect(
+        self,
+        key: str,
+        texts: list[str],
+        used: list[dict[str, float]],
+        pending: list[int],
+        work: Path,
+        results: list[Synth | EngineError | None],
+    ) -> list[int]:
         """Fill ``results`` from the files written; return the indices still to run."""
         for n, i in enumerate(pending):
             wav, lab = work / f"{i}.wav", work / f"{i}.lab"
@@ -213,11 +228,19 @@ class Festival:
             if not lab.exists():
                 # festival stopped here: this item killed it (or hung); re-run the rest
                 results[i] = EngineError(f"festival:{key} failed on {texts[i]!r}")
-                return pending[n + 1:]
+                return pending[n + 1 :]
             try:
                 audio, sr = sf.read(str(wav), dtype="float32", always_2d=False)
-                results[i] = make_synth(audio, sr, read_labels(lab), engine=ENGINE, voice=key,
-                                        lang="en-us", params=used[i], arpabet=True)
+                results[i] = make_synth(
+                    audio,
+                    sr,
+                    read_labels(lab),
+                    engine=ENGINE,
+                    voice=key,
+                    lang="en-us",
+                    params=used[i],
+                    arpabet=True,
+                )
             except (EngineError, ValueError, RuntimeError) as exc:
                 results[i] = exc if isinstance(exc, EngineError) else EngineError(str(exc))
         return []

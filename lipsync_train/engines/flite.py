@@ -21,8 +21,7 @@ ENGINE = "flite"
 VOICES = ("kal16", "slt", "rms", "awb")
 """Distinct usable speakers (``kal`` is kal16 at 8 kHz; ``awb_time`` is a talking clock)."""
 _TIMEOUT_S = 60.0
-_FEATURES = {"stretch": "duration_stretch", "f0_mean": "int_f0_target_mean",
-             "f0_std": "int_f0_target_stddev"}
+_FEATURES = {"stretch": "duration_stretch", "f0_mean": "int_f0_target_mean", "f0_std": "int_f0_target_stddev"}
 """Parameters -> flite voice features (``--setf``); the labels follow them."""
 
 
@@ -74,13 +73,22 @@ class Flite:
                 audio, sr = sf.read(str(wav), dtype="float32", always_2d=False)
             except (RuntimeError, OSError) as exc:
                 raise EngineError(f"flite:{voice} wrote no readable wav: {exc}") from exc
-        return make_synth(audio, sr, parse_psdur(stdout), engine=ENGINE, voice=voice, lang="en-us",
-                          params=used, arpabet=True)
+        return make_synth(
+            audio,
+            sr,
+            parse_psdur(stdout),
+            engine=ENGINE,
+            voice=voice,
+            lang="en-us",
+            params=used,
+            arpabet=True,
+        )
 
     def _run(self, args: list[str]) -> str:
         try:
-            done = subprocess.run([self.binary, *args], capture_output=True, text=True,
-                                  timeout=_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                [self.binary, *args], capture_output=True, text=True, timeout=_TIMEOUT_S, check=False
+            )
         except FileNotFoundError as exc:
             raise EngineError(f"{self.binary} not found: apt-get install flite") from exc
         except subprocess.TimeoutExpired as exc:
@@ -89,7 +97,8 @@ class Flite:
             raise EngineError(f"flite failed ({done.returncode}): {done.stderr.strip()[:200]}")
         return done.stdout
 
-    def synth_many(self, texts: list[str], voice: str,
-                   params_list: list[dict[str, Any]] | None = None) -> list[Synth | EngineError]:
+    def synth_many(
+        self, texts: list[str], voice: str, params_list: list[dict[str, Any]] | None = None
+    ) -> list[Synth | EngineError]:
         """One ``synth`` per text; failures are returned in place as ``EngineError``."""
         return synth_each(self, texts, voice, params_list)

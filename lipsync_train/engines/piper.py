@@ -96,9 +96,11 @@ class Piper:
         if set(params) - allowed:
             raise EngineError(f"piper does not take {sorted(set(params) - allowed)}")
         cfg = self._voice.config
-        return {"length_scale": float(params.get("length_scale", cfg.length_scale)),
-                "noise_scale": float(params.get("noise_scale", cfg.noise_scale)),
-                "noise_w_scale": float(params.get("noise_w_scale", cfg.noise_w_scale))}
+        return {
+            "length_scale": float(params.get("length_scale", cfg.length_scale)),
+            "noise_scale": float(params.get("noise_scale", cfg.noise_scale)),
+            "noise_w_scale": float(params.get("noise_w_scale", cfg.noise_w_scale)),
+        }
 
     def tokens(self, text: str, used: dict[str, float]) -> tuple[np.ndarray, list[Token]]:
         """Audio and one (token, start, end) per phoneme id, over all sentences."""
@@ -112,8 +114,10 @@ class Piper:
                 if samples is None or len(samples) != len(chunk.phoneme_ids):
                     raise EngineError("piper returned no alignments (model not patched?)")
                 edges = offset + np.concatenate([[0], np.cumsum(samples)])
-                tokens += [(self._id_to_token.get(i, "?"), int(edges[k]), int(edges[k + 1]))
-                           for k, i in enumerate(chunk.phoneme_ids)]
+                tokens += [
+                    (self._id_to_token.get(i, "?"), int(edges[k]), int(edges[k + 1]))
+                    for k, i in enumerate(chunk.phoneme_ids)
+                ]
                 chunks.append(chunk.audio_float_array)
                 offset += len(chunk.audio_float_array)
         if not chunks:
@@ -129,11 +133,13 @@ class Piper:
         if tokens[-1][2] != len(audio):
             raise EngineError("piper alignments do not cover the audio")
         raw: list[RawLabel] = [(lab, s / self.sr, e / self.sr) for lab, s, e in tokens_to_raw(tokens)]
-        return make_synth(audio, self.sr, raw, engine=ENGINE, voice=voice, lang="en-us", params=used,
-                          arpabet=False)
+        return make_synth(
+            audio, self.sr, raw, engine=ENGINE, voice=voice, lang="en-us", params=used, arpabet=False
+        )
 
-    def synth_many(self, texts: list[str], voice: str,
-                   params_list: list[dict[str, Any]] | None = None) -> list[Synth | EngineError]:
+    def synth_many(
+        self, texts: list[str], voice: str, params_list: list[dict[str, Any]] | None = None
+    ) -> list[Synth | EngineError]:
         """One ``synth`` per text; failures are returned in place as ``EngineError``."""
         return synth_each(self, texts, voice, params_list)
 
@@ -163,6 +169,7 @@ def _load_voice(model: Path | None, threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(graph.SerializeToString(), sess_options=options,
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        graph.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
+    )
     return PiperVoice(session=session, config=PiperConfig.from_dict(config))

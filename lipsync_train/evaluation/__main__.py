@@ -23,13 +23,25 @@ from .report import DATASETS, DEFAULT_CORPUS, DEFAULT_OUT, Settings, evaluate, f
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     known = ", ".join(f"{name} ({doc})" for name, doc in registry.available().items())
-    ap = argparse.ArgumentParser(prog="python -m lipsync_train.evaluation", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--predictor", action="append", default=None,
-                    help=f"predictor to score (repeatable; default baseline). Known: {known}; "
-                         "or package.module:attribute")
-    ap.add_argument("--dataset", action="append", default=None, choices=DATASETS,
-                    help="data set (repeatable; default realspeech)")
+    ap = argparse.ArgumentParser(
+        prog="python -m lipsync_train.evaluation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--predictor",
+        action="append",
+        default=None,
+        help=f"predictor to score (repeatable; default baseline). Known: {known}; "
+        "or package.module:attribute",
+    )
+    ap.add_argument(
+        "--dataset",
+        action="append",
+        default=None,
+        choices=DATASETS,
+        help="data set (repeatable; default realspeech)",
+    )
     ap.add_argument("--fps", type=float, default=24.0, help="frame rate of the comparison (default 24)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="synthetic corpus root")
     ap.add_argument("--realspeech", type=Path, default=DEFAULT_REALSPEECH, help="real-speech set")
@@ -42,8 +54,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings(
-        predictors=args.predictor or ["baseline"], datasets=args.dataset or ["realspeech"], fps=args.fps,
-        corpus=args.corpus, realspeech=args.realspeech, out=args.out, max_files=args.max_files,
+        predictors=args.predictor or ["baseline"],
+        datasets=args.dataset or ["realspeech"],
+        fps=args.fps,
+        corpus=args.corpus,
+        realspeech=args.realspeech,
+        out=args.out,
+        max_files=args.max_files,
         plots=args.plots,
     )
     try:

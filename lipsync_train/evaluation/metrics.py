@@ -166,8 +166,9 @@ def bilabial_closures(closed: np.ndarray, phones: Sequence[Phone], fps: float) -
     return segments, hits
 
 
-def false_closures(closed: np.ndarray, ref_closed: np.ndarray, phones: Sequence[Phone],
-                   fps: float) -> tuple[int, int]:
+def false_closures(
+    closed: np.ndarray, ref_closed: np.ndarray, phones: Sequence[Phone], fps: float
+) -> tuple[int, int]:
     """(frames in the central half of open vowels where the reference lips are open, of
     which the predicted lips are closed).
 
@@ -204,7 +205,7 @@ def cross_correlation(pred: np.ndarray, ref: np.ndarray, max_lag: int = MAX_LAG)
     for i, k in enumerate(range(-max_lag, max_lag + 1)):
         lo, hi = max(0, -k), min(n, n - k)
         if hi > lo:
-            out[i] = float(np.sum(pred[lo + k:hi + k] * ref[lo:hi]))
+            out[i] = float(np.sum(pred[lo + k : hi + k] * ref[lo:hi]))
     return out
 
 
@@ -231,8 +232,10 @@ def _common_length(pred: Curves, ref: Curves) -> tuple[Curves, Curves]:
     if abs(pred.frames - ref.frames) > MAX_FRAME_MISMATCH:
         raise ValueError(f"prediction has {pred.frames} frames, reference {ref.frames}")
     n = min(pred.frames, ref.frames)
-    return (Curves(pred.fps, pred.channels[:n], pred.visemes[:n]),
-            Curves(ref.fps, ref.channels[:n], ref.visemes[:n]))
+    return (
+        Curves(pred.fps, pred.channels[:n], pred.visemes[:n]),
+        Curves(ref.fps, ref.channels[:n], ref.visemes[:n]),
+    )
 
 
 def _ratio(num: float, den: float) -> float | None:

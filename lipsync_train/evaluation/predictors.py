@@ -43,8 +43,9 @@ Factory = Callable[[str | None], Predictor | OraclePredictor]
 # ---------------------------------------------------------------- reference = teacher on true timing
 
 
-def teacher_curves(audio: np.ndarray, phones: Sequence[Phone], fps: float,
-                   style: Style | None = None) -> Curves:
+def teacher_curves(
+    audio: np.ndarray, phones: Sequence[Phone], fps: float, style: Style | None = None
+) -> Curves:
     """The reference lip-sync: the teacher on the true timing, jaw following this audio's loudness."""
     from lipsync_train import teacher
 
@@ -185,11 +186,22 @@ def _teacher_oracle(arg: str | None) -> OraclePredictor:
 
 
 register("baseline", _no_argument("baseline", energy_baseline), doc="energy baseline: jaw follows loudness")
-register("teacher", _no_argument("teacher", shifted_teacher(0)), oracle=True,
-         doc="oracle: the teacher on the true timing (scores perfectly)")
-register("teacher_shift", _teacher_oracle, oracle=True,
-         doc="oracle: teacher_shift:N is the teacher N frames late")
-register_lazy("model", "lipsync_train.evaluation.model_predictor:torch_predictor",
-              doc="the network with torch: model:DIR (default models/lipsync; a training run's best/ works)")
-register_lazy("onnx", "lipsync_train.evaluation.model_predictor:onnx_predictor",
-              doc="the exported network with onnxruntime: onnx:DIR")
+register(
+    "teacher",
+    _no_argument("teacher", shifted_teacher(0)),
+    oracle=True,
+    doc="oracle: the teacher on the true timing (scores perfectly)",
+)
+register(
+    "teacher_shift", _teacher_oracle, oracle=True, doc="oracle: teacher_shift:N is the teacher N frames late"
+)
+register_lazy(
+    "model",
+    "lipsync_train.evaluation.model_predictor:torch_predictor",
+    doc="the network with torch: model:DIR (default models/lipsync; a training run's best/ works)",
+)
+register_lazy(
+    "onnx",
+    "lipsync_train.evaluation.model_predictor:onnx_predictor",
+    doc="the exported network with onnxruntime: onnx:DIR",
+)

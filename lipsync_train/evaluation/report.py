@@ -104,7 +104,8 @@ def _realspeech(settings: Settings) -> tuple[int, Iterator[Sample]]:
 def _heldout(corpus: Path, other_languages: bool, max_files: int | None) -> tuple[int, Iterator[Sample]]:
     if not any((Path(corpus) / "heldout").glob("shard-*.jsonl")):
         raise DatasetUnavailable(
-            f"no synthetic corpus at {corpus} (no heldout shards): run `python build.py corpus` first")
+            f"no synthetic corpus at {corpus} (no heldout shards): run `python build.py corpus` first"
+        )
     name = "heldout-lang" if other_languages else "heldout"
 
     def wanted(lang: str) -> bool:
@@ -186,20 +187,31 @@ def _dataset_result(scored: list[tuple[Sample, metrics.Tally]]) -> dict:
 
 
 def _file_entry(sample: Sample) -> dict:
-    return {"id": sample.id, "seconds": round(sample.duration, 3), "reference": sample.reference,
-            "lang": sample.lang}
+    return {
+        "id": sample.id,
+        "seconds": round(sample.duration, 3),
+        "reference": sample.reference,
+        "lang": sample.lang,
+    }
 
 
 def _settings_entry(settings: Settings) -> dict:
     from importlib.metadata import version
 
     return {
-        "fps": settings.fps, "predictors": settings.predictors, "datasets": settings.datasets,
-        "max_files": settings.max_files, "corpus": str(settings.corpus),
-        "realspeech": str(settings.realspeech), "reference": "teacher.render, neutral Style, true timing",
-        "max_lag_frames": metrics.MAX_LAG, "closed_lips_aperture": CLOSED_LIPS_APERTURE,
-        "aligner": reference.ALIGNER_VERSION, "python": platform.python_version(),
-        "numpy": np.__version__, "pocketsphinx": version("pocketsphinx"),
+        "fps": settings.fps,
+        "predictors": settings.predictors,
+        "datasets": settings.datasets,
+        "max_files": settings.max_files,
+        "corpus": str(settings.corpus),
+        "realspeech": str(settings.realspeech),
+        "reference": "teacher.render, neutral Style, true timing",
+        "max_lag_frames": metrics.MAX_LAG,
+        "closed_lips_aperture": CLOSED_LIPS_APERTURE,
+        "aligner": reference.ALIGNER_VERSION,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pocketsphinx": version("pocketsphinx"),
     }
 
 
@@ -213,22 +225,29 @@ def write_report(report: dict, out: Path) -> Path:
 
 # ---------------------------------------------------------------- table
 
-_COLUMNS = (("viseme_accuracy", "vis.acc", "{:.3f}"), ("bilabial_recall", "bilab.rec", "{:.3f}"),
-            ("false_closure_rate", "false.cl", "{:.3f}"), ("jaw_correlation", "jaw.r", "{:.3f}"),
-            ("mouth_l2", "L2", "{:.3f}"), ("lag_frames", "lag", "{:+d}"))
+_COLUMNS = (
+    ("viseme_accuracy", "vis.acc", "{:.3f}"),
+    ("bilabial_recall", "bilab.rec", "{:.3f}"),
+    ("false_closure_rate", "false.cl", "{:.3f}"),
+    ("jaw_correlation", "jaw.r", "{:.3f}"),
+    ("mouth_l2", "L2", "{:.3f}"),
+    ("lag_frames", "lag", "{:+d}"),
+)
 
 
 def format_table(report: dict) -> str:
     """Pooled scores, one row per predictor and data set."""
     head = f"{'predictor':<18} {'dataset':<13} {'files':>5} {'sec':>7} " + " ".join(
-        f"{title:>9}" for _, title, _ in _COLUMNS)
+        f"{title:>9}" for _, title, _ in _COLUMNS
+    )
     lines = [head, "-" * len(head)]
     for name, per_dataset in report["results"].items():
         for dataset, result in per_dataset.items():
             pooled = result["pooled"]
             secs = sum(f["seconds"] for f in report["datasets"][dataset]["files"])
-            cells = " ".join(f"{'-' if pooled[k] is None else fmt.format(pooled[k]):>9}"
-                             for k, _, fmt in _COLUMNS)
+            cells = " ".join(
+                f"{'-' if pooled[k] is None else fmt.format(pooled[k]):>9}" for k, _, fmt in _COLUMNS
+            )
             lines.append(f"{name:<18} {dataset:<13} {len(result['files']):>5} {secs:>7.1f} {cells}")
     for dataset, why in report["unavailable"].items():
         lines.append(f"{dataset}: skipped: {why}")
@@ -247,15 +266,26 @@ def plot_sample(sample: Sample, ref: Curves, preds: dict[str, Curves], out: Path
 
     n = min(ref.frames, int(PLOT_SECONDS * ref.fps) + 1)
     t = ref.times[:n]
-    fig, axes = plt.subplots(3, 1, figsize=(min(4 + 2.2 * t[-1], 20), 8), sharex=True,
-                             gridspec_kw={"height_ratios": [1.0, 1.0, 1.4]})
+    fig, axes = plt.subplots(
+        3,
+        1,
+        figsize=(min(4 + 2.2 * t[-1], 20), 8),
+        sharex=True,
+        gridspec_kw={"height_ratios": [1.0, 1.0, 1.4]},
+    )
     tracks = [("reference (teacher)", ref), *preds.items()]
     for i, (name, curves) in enumerate(tracks):
         style = {"color": "k", "lw": 2.2, "alpha": 0.5} if i == 0 else {"lw": 1.2}
         axes[0].plot(t, curves.channel("jawOpen")[:n], label=name, **style)
         axes[1].plot(t, lip_aperture(curves.channels[:n]), **style)
-        axes[2].plot(t, curves.viseme_ids()[:n] + 0.12 * i, ".", ms=4 if i else 7,
-                     color=style.get("color"), alpha=style.get("alpha", 1.0))
+        axes[2].plot(
+            t,
+            curves.viseme_ids()[:n] + 0.12 * i,
+            ".",
+            ms=4 if i else 7,
+            color=style.get("color"),
+            alpha=style.get("alpha", 1.0),
+        )
     axes[1].axhline(CLOSED_LIPS_APERTURE, color="r", ls=":", lw=1)
     axes[0].set_ylabel("jawOpen")
     axes[1].set_ylabel("lip aperture")
@@ -264,8 +294,9 @@ def plot_sample(sample: Sample, ref: Curves, preds: dict[str, Curves], out: Path
     axes[0].legend(loc="upper right", fontsize=8)
     _phone_axis(axes, sample.phones, t[-1])
     shown = "" if n == ref.frames else f" (first {PLOT_SECONDS:.0f} s)"
-    axes[0].set_title(f"{sample.dataset} / {sample.id}{shown}: "
-                      f"reference from {sample.reference}, {ref.fps:g} fps")
+    axes[0].set_title(
+        f"{sample.dataset} / {sample.id}{shown}: reference from {sample.reference}, {ref.fps:g} fps"
+    )
     fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{sample.dataset}_{sample.id}.png"
@@ -281,8 +312,11 @@ def _phone_axis(axes: Sequence, phones: Sequence[Phone], end: float) -> None:
             ax.axvline(p.start, color="0.8", lw=0.5, zorder=0)
     ax = axes[-1]
     ax.set_xlim(0, end)
-    ax.set_xticks([(p.start + min(p.end, end)) / 2 for p in shown],
-                  [("" if p.label == SILENCE else p.label) for p in shown], fontsize=8)
+    ax.set_xticks(
+        [(p.start + min(p.end, end)) / 2 for p in shown],
+        [("" if p.label == SILENCE else p.label) for p in shown],
+        fontsize=8,
+    )
     ax.set_xlabel("phones (time runs left to right; grid lines are phone boundaries)")
     seconds = axes[0].secondary_xaxis("top")
     seconds.set_xticks(np.arange(0, end + 1e-9, 0.5))

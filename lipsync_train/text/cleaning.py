@@ -14,12 +14,35 @@ import unicodedata
 import regex
 
 # Typographic characters mapped to what Festival/flite and espeak-ng read plainly.
-_TYPOGRAPHY = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2039": '"', "\u203a": '"', "\u2013": " - ", "\u2014": " - ", "\u2015": " - ", "\u2212": "-",
-    "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u00ad": "", "\t": " ",
-})
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2039": '"',
+        "\u203a": '"',
+        "\u2013": " - ",
+        "\u2014": " - ",
+        "\u2015": " - ",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u00ad": "",
+        "\t": " ",
+    }
+)
 _TYPOGRAPHY_CHARS = re.compile("[" + re.escape("".join(map(chr, _TYPOGRAPHY))) + "]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SPACES = re.compile(r"\s+")
@@ -36,13 +59,29 @@ _TRAILING_CONNECTOR = re.compile(r"[,;:\s-]+$")
 
 # Abbreviations that would otherwise end a sentence early; written out as they are spoken.
 ENGLISH_ABBREVIATIONS = {
-    "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Dr.": "Doctor", "St.": "Saint",
-    "Jr.": "Junior", "Sr.": "Senior", "Prof.": "Professor", "Capt.": "Captain", "Gen.": "General",
-    "Lt.": "Lieutenant", "Sgt.": "Sergeant", "Mt.": "Mount", "vs.": "versus", "etc.": "et cetera",
-    "e.g.": "for example", "i.e.": "that is", "a.m.": "in the morning", "p.m.": "in the evening",
+    "Mr.": "Mister",
+    "Mrs.": "Missus",
+    "Ms.": "Miz",
+    "Dr.": "Doctor",
+    "St.": "Saint",
+    "Jr.": "Junior",
+    "Sr.": "Senior",
+    "Prof.": "Professor",
+    "Capt.": "Captain",
+    "Gen.": "General",
+    "Lt.": "Lieutenant",
+    "Sgt.": "Sergeant",
+    "Mt.": "Mount",
+    "vs.": "versus",
+    "etc.": "et cetera",
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "a.m.": "in the morning",
+    "p.m.": "in the evening",
 }
 _ABBREVIATION_RE = re.compile(
-    r"(?<![\w.])(" + "|".join(re.escape(a) for a in ENGLISH_ABBREVIATIONS) + r")(?!\w)")
+    r"(?<![\w.])(" + "|".join(re.escape(a) for a in ENGLISH_ABBREVIATIONS) + r")(?!\w)"
+)
 
 
 def normalize_typography(text: str) -> str:
@@ -96,7 +135,7 @@ def _strip_stray_apostrophes(sentence: str) -> str:
     words = []
     for word in sentence.split(" "):
         core = word.rstrip(",.!?;:")
-        tail = word[len(core):]
+        tail = word[len(core) :]
         core = core.lstrip("'")
         if core.endswith("'") and not core.lower().endswith("s'"):
             core = core.rstrip("'")
@@ -117,11 +156,38 @@ def has_odd_capitals(words: list[str], allowed: frozenset[str] = frozenset({"I",
 
 # --- English numbers -------------------------------------------------------------------------------------
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_ONES = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-             "nine": "ninth", "twelve": "twelfth"}
+_ORDINALS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 # A bare number that is not part of a decimal, time, fraction, price or code.
 _NUMBER = re.compile(r"(?<![\w.,:/$%#-])(\d{1,6})(st|nd|rd|th|s)?(?![\w%$]|[.,:/-]\d)")
 

@@ -185,13 +185,17 @@ def summary() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for corpus in (ENGLISH, *LANGUAGES):
         spec = LANGUAGES.get(corpus)
-        rows.append({
-            "code": corpus, "name": spec.name if spec else "English",
-            "voice": spec.espeak_voice if spec else "en-us (also Festival, flite, Piper)",
-            "heldout_language": bool(spec and spec.heldout_language),
-            "sources": {name: len(items) for name, items in corpus_sources(corpus).items()},
-            "train": len(sentences(corpus, "train")), "heldout": len(sentences(corpus, "heldout")),
-        })
+        rows.append(
+            {
+                "code": corpus,
+                "name": spec.name if spec else "English",
+                "voice": spec.espeak_voice if spec else "en-us (also Festival, flite, Piper)",
+                "heldout_language": bool(spec and spec.heldout_language),
+                "sources": {name: len(items) for name, items in corpus_sources(corpus).items()},
+                "train": len(sentences(corpus, "train")),
+                "heldout": len(sentences(corpus, "heldout")),
+            }
+        )
     return rows
 
 
@@ -202,5 +206,7 @@ def main() -> None:
     for row in summary():
         sources = ", ".join(f"{name} {count}" for name, count in row["sources"].items() if count)
         flag = "  [held-out language]" if row["heldout_language"] else ""
-        print(f"{row['code']:6} {row['name']:22} {str(row['voice']).split(' ')[0]:14} "
-              f"{row['train']:>7} {row['heldout']:>7}  {sources}{flag}")
+        print(
+            f"{row['code']:6} {row['name']:22} {str(row['voice']).split(' ')[0]:14} "
+            f"{row['train']:>7} {row['heldout']:>7}  {sources}{flag}"
+        )

@@ -63,48 +63,131 @@ class LanguageSpec:
     @property
     def sources(self) -> tuple[str, ...]:
         """Names of the text sources in the order they are used ("wordfreq" tops up last)."""
-        used = (("fortunes", self.fortune_dirs), ("klavaro", self.klavaro), ("manpages", self.manpages),
-                ("wordfreq", self.wordfreq))
+        used = (
+            ("fortunes", self.fortune_dirs),
+            ("klavaro", self.klavaro),
+            ("manpages", self.manpages),
+            ("wordfreq", self.wordfreq),
+        )
         return tuple(name for name, setting in used if setting)
 
 
-FORTUNE_PACKAGES = {"de": "fortunes-de", "es": "fortunes-es", "it": "fortunes-it", "brasil": "fortunes-br",
-                    "pl": "fortunes-pl", "ru": "fortunes-ru", "cs": "fortunes-cs", "bg": "fortunes-bg",
-                    "eo": "fortunes-eo"}
+FORTUNE_PACKAGES = {
+    "de": "fortunes-de",
+    "es": "fortunes-es",
+    "it": "fortunes-it",
+    "brasil": "fortunes-br",
+    "pl": "fortunes-pl",
+    "ru": "fortunes-ru",
+    "cs": "fortunes-cs",
+    "bg": "fortunes-bg",
+    "eo": "fortunes-eo",
+}
 
 _SPECS = (
-    LanguageSpec("de", "German", "de", "Latin", fortune_dirs=("de",),
-                 fortune_exclude=("asciiart", "woerterbuch", "vornamen", "namen", "translations"),
-                 klavaro="de", wordfreq="de"),
-    LanguageSpec("es", "Spanish", "es", "Latin", fortune_dirs=("es",), fortune_exclude=("off",),
-                 klavaro="es", wordfreq="es"),
-    LanguageSpec("it", "Italian", "it", "Latin", fortune_dirs=("it",), fortune_exclude=("banner",),
-                 klavaro="it", wordfreq="it"),
-    LanguageSpec("pt-br", "Portuguese (Brazil)", "pt-br", "Latin", fortune_dirs=("brasil",),
-                 klavaro="pt_BR", wordfreq="pt"),
-    LanguageSpec("pl", "Polish", "pl", "Latin", fortune_dirs=("pl",),
-                 fortune_exclude=("dowcipy-szowinistyczne", "dowcipy-feministyczne"), klavaro="pl",
-                 wordfreq="pl"),
-    LanguageSpec("ru", "Russian", "ru", "Cyrillic", fortune_dirs=("ru",), fortune_exclude=("sex",),
-                 klavaro="ru", wordfreq="ru"),
-    LanguageSpec("cs", "Czech", "cs", "Latin", fortune_dirs=("cs",), fortune_exclude=("klasik-sk",),
-                 klavaro="cs", wordfreq="cs"),
+    LanguageSpec(
+        "de",
+        "German",
+        "de",
+        "Latin",
+        fortune_dirs=("de",),
+        fortune_exclude=("asciiart", "woerterbuch", "vornamen", "namen", "translations"),
+        klavaro="de",
+        wordfreq="de",
+    ),
+    LanguageSpec(
+        "es",
+        "Spanish",
+        "es",
+        "Latin",
+        fortune_dirs=("es",),
+        fortune_exclude=("off",),
+        klavaro="es",
+        wordfreq="es",
+    ),
+    LanguageSpec(
+        "it",
+        "Italian",
+        "it",
+        "Latin",
+        fortune_dirs=("it",),
+        fortune_exclude=("banner",),
+        klavaro="it",
+        wordfreq="it",
+    ),
+    LanguageSpec(
+        "pt-br",
+        "Portuguese (Brazil)",
+        "pt-br",
+        "Latin",
+        fortune_dirs=("brasil",),
+        klavaro="pt_BR",
+        wordfreq="pt",
+    ),
+    LanguageSpec(
+        "pl",
+        "Polish",
+        "pl",
+        "Latin",
+        fortune_dirs=("pl",),
+        fortune_exclude=("dowcipy-szowinistyczne", "dowcipy-feministyczne"),
+        klavaro="pl",
+        wordfreq="pl",
+    ),
+    LanguageSpec(
+        "ru",
+        "Russian",
+        "ru",
+        "Cyrillic",
+        fortune_dirs=("ru",),
+        fortune_exclude=("sex",),
+        klavaro="ru",
+        wordfreq="ru",
+    ),
+    LanguageSpec(
+        "cs",
+        "Czech",
+        "cs",
+        "Latin",
+        fortune_dirs=("cs",),
+        fortune_exclude=("klasik-sk",),
+        klavaro="cs",
+        wordfreq="cs",
+    ),
     LanguageSpec("bg", "Bulgarian", "bg", "Cyrillic", fortune_dirs=("bg",), klavaro="bg", wordfreq="bg"),
     LanguageSpec("eo", "Esperanto", "eo", "Latin", fortune_dirs=("eo",), klavaro="eo"),
     LanguageSpec("fr", "French", "fr", "Latin", klavaro="fr", manpages="manpages-fr", wordfreq="fr"),
     LanguageSpec("sv", "Swedish", "sv", "Latin", klavaro="sv", manpages="manpages-sv", wordfreq="sv"),
     LanguageSpec("hu", "Hungarian", "hu", "Latin", klavaro="hu", manpages="manpages-hu", wordfreq="hu"),
     LanguageSpec("da", "Danish", "da", "Latin", klavaro="da", manpages="manpages-da", wordfreq="da"),
-    LanguageSpec("nb", "Norwegian Bokmal", "nb", "Latin", klavaro="nb", manpages="manpages-nb",
-                 wordfreq="nb"),
+    LanguageSpec(
+        "nb", "Norwegian Bokmal", "nb", "Latin", klavaro="nb", manpages="manpages-nb", wordfreq="nb"
+    ),
     LanguageSpec("ro", "Romanian", "ro", "Latin", manpages="manpages-ro", wordfreq="ro"),
     # Held out for evaluation only.
-    LanguageSpec("nl", "Dutch", "nl", "Latin", heldout_language=True, klavaro="nl", manpages="manpages-nl",
-                 wordfreq="nl"),
-    LanguageSpec("fi", "Finnish", "fi", "Latin", heldout_language=True, klavaro="fi",
-                 manpages="manpages-fi", wordfreq="fi"),
-    LanguageSpec("tr", "Turkish", "tr", "Latin", heldout_language=True, manpages="manpages-tr",
-                 wordfreq="tr"),
+    LanguageSpec(
+        "nl",
+        "Dutch",
+        "nl",
+        "Latin",
+        heldout_language=True,
+        klavaro="nl",
+        manpages="manpages-nl",
+        wordfreq="nl",
+    ),
+    LanguageSpec(
+        "fi",
+        "Finnish",
+        "fi",
+        "Latin",
+        heldout_language=True,
+        klavaro="fi",
+        manpages="manpages-fi",
+        wordfreq="fi",
+    ),
+    LanguageSpec(
+        "tr", "Turkish", "tr", "Latin", heldout_language=True, manpages="manpages-tr", wordfreq="tr"
+    ),
 )
 LANGUAGES: dict[str, LanguageSpec] = {spec.code: spec for spec in _SPECS}
 
@@ -149,7 +232,8 @@ def english_share(words: list[str], wordfreq_code: str) -> float:
     """Share of the words that rank higher in English than in the language ("the", "written")."""
     pieces, ranks, english = _pieces(words), word_ranks(wordfreq_code), word_ranks("en")
     return sum(english.get(p, VOCABULARY_SIZE) < ranks.get(p, VOCABULARY_SIZE) for p in pieces) / max(
-        len(pieces), 1)
+        len(pieces), 1
+    )
 
 
 def in_language(words: list[str], spec: LanguageSpec) -> bool:

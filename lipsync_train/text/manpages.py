@@ -17,8 +17,18 @@ DPKG_INFO = Path("/var/lib/dpkg/info")
 _FONT_AND_SPACING = re.compile(r"\\f(?:\[[^\]]*\]|\(..|.)|\\s[+-]?\d+|\\[&%|^/,:]")
 _ESCAPED_SPACE = re.compile(r"\\[ 0~]")
 _SPECIAL_CHARACTER = re.compile(r"\\\(..|\\\[[^\]]*\]|\\\*(?:\(..|\[[^\]]*\]|.)")
-_ESCAPES = {"\\-": "-", "\\e": "\\", "\\(aq": "'", "\\(cq": "'", "\\(lq": '"', "\\(rq": '"',
-            "\\(em": " - ", "\\(en": " - ", "\\[aq]": "'", "\\[em]": " - "}
+_ESCAPES = {
+    "\\-": "-",
+    "\\e": "\\",
+    "\\(aq": "'",
+    "\\(cq": "'",
+    "\\(lq": '"',
+    "\\(rq": '"',
+    "\\(em": " - ",
+    "\\(en": " - ",
+    "\\[aq]": "'",
+    "\\[em]": " - ",
+}
 
 
 def package_manpages(package: str) -> list[Path]:
