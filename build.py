@@ -134,7 +134,7 @@ def _module(python: Path, module: str, args: list[str]) -> None:
 def test(python: Path, args: list[str], env: dict) -> int:
     """ruff, the core and training tests, then the Blender tests on each Blender version."""
     _check([python, "-m", "ruff", "check", "."], env=env)
-    _check([python, "-m", "ruff", "format", "--check", "blender_lipsync", "tests/blender"], env=env)
+    _check([python, "-m", "ruff", "format", "--check", "."], env=env)
     failed = _run([python, "-m", "pytest", "-n", "2", "--dist", "loadfile", *args], env=env)
     for name, tests in BLENDER_TESTS.items():
         blender_python = ensure_env(name)
