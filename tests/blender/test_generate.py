@@ -63,6 +63,7 @@ def test_keys_match_the_audio_heard_at_each_frame(face, strip, fps, fps_base) ->
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = fps, fps_base
     compat.trim_strip_start(strip, 7)  # the first keyed frame must follow the left handle
+    strip.sound_offset = 0.25  # and the audio inside the strip starts 0.25 s into the file
     assert _generate(strip="Dialog", key_mode="EVERY", smoothing_ms=0.0) == {"FINISHED"}
     timing = compat.strip_timing(strip)
     rate = fps / fps_base
@@ -71,7 +72,7 @@ def test_keys_match_the_audio_heard_at_each_frame(face, strip, fps, fps_base) ->
     # reference: the core's curves sampled at the source time heard on each frame
     lipsync = engine.get_engine("ONNX")
     raw = lipsync.model_curves(load_audio(DEMO_WAV), Style())
-    lead = (timing.left - timing.content_start) / rate
+    lead = (timing.left - timing.content_start) / rate + 0.25
     expected = resample_curves(raw, rate, (len(frames) - 1) / rate, lead).channels
     assert timing.left == 17 and len(frames) == len(expected)
     assert np.abs(baked - expected).max() < 1e-4
