@@ -6,4 +6,4 @@ no bpy.  ``python build.py test`` runs both, so nothing is silently left out.
 
 import importlib.util
 
-collect_ignore_glob = [] if importlib.util.find_spec("bpy") else ["blender/*"]
+collect_ignore = [] if importlib.util.find_spec("bpy") else ["blender"]
