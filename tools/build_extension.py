@@ -58,18 +58,14 @@ def fetch_wheel(name: str, digest: str) -> Path:
             str(WHEEL_CACHE),
             f"{project.replace('_', '-')}=={version}",
         ]
-        if platform != "any":
-            cmd += [
-                "--platform",
-                platform,
-                "--python-version",
-                python[2:],
-                "--implementation",
-                "cp",
-                "--abi",
-                abi,
-            ]
+        if platform == "any":  # ask for the pure wheel: pip would pick this machine's binary one
+            cmd += ["--platform", "any", "--python-version", "3.11"]
+        else:
+            cmd += ["--platform", platform, "--python-version", python[2:], "--implementation", "cp"]
+            cmd += ["--abi", abi]
         subprocess.run(cmd, check=True)
+        if not path.is_file():
+            sys.exit(f"pip did not fetch {name} (pin list and PyPI disagree on its file name)")
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != digest:
         path.unlink()
