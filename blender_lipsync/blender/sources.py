@@ -13,6 +13,7 @@ import bpy
 import numpy as np
 
 from ..core.audio import MODEL_SAMPLE_RATE, AudioError, load_audio
+from ..core.contract import frame_count
 from . import compat
 
 SILENCE_PEAK = 1e-4
@@ -71,7 +72,7 @@ def file_segment(scene: bpy.types.Scene, filepath: str, first_frame: int) -> Seg
         raise SourceError(f'cannot read "{path.name}" ({exc}): convert it to WAV or FLAC.') from exc
     samples = _checked(samples, f'"{path.name}"')
     fps = compat.scene_fps(scene)
-    frames = int(np.floor(len(samples) / MODEL_SAMPLE_RATE * fps)) + 1
+    frames = frame_count(len(samples) / MODEL_SAMPLE_RATE, fps)
     return Segment(path.stem, samples, first_frame, frames, 0.0, fps)
 
 

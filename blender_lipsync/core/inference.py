@@ -236,8 +236,14 @@ class LipSync:
         samples = load_audio(audio, sample_rate)
         post = post or PostProcess()
         raw = self.model_curves(samples, style)
-        out = resample_curves(raw, fps, len(samples) / MODEL_SAMPLE_RATE, post.anticipation_ms / 1000.0)
-        return smooth(out, post.smoothing_ms, post.smoothing_order)
+        return post_process(raw, fps, len(samples) / MODEL_SAMPLE_RATE, post)
+
+
+def post_process(raw: Curves, fps: float, duration: float, post: PostProcess, lead_s: float = 0.0) -> Curves:
+    """50 Hz model output -> curves at ``fps`` over ``duration`` s, starting at source time
+    ``lead_s``: resampled (shifted by the anticipation) and smoothed."""
+    out = resample_curves(raw, fps, duration, lead_s + post.anticipation_ms / 1000.0)
+    return smooth(out, post.smoothing_ms, post.smoothing_order)
 
 
 def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float = 0.0) -> Curves:
