@@ -160,6 +160,9 @@ def main(argv: list[str]) -> None:
         _check([ensure_env("blender52"), ROOT / "tools" / "demo_scene.py", *args], env=env)
         _check([python, ROOT / "tools" / "demo_report.py"], env=env)
         sys.exit(_run([python, "-m", MODULES["demo"]], env=env))
+    elif command == "extension":  # Blender's extension tool comes with the bpy 5.2 environment
+        ensure_env("blender52")
+        sys.exit(_run([python, "-m", MODULES["extension"], *args], env=env))
     elif command == "bench":  # the core runtimes, then Generate / re-generate inside Blender
         _check([python, "-m", MODULES["bench"], *args], env=env)
         sys.exit(_run([ensure_env("blender52"), ROOT / "tools" / "bench_blender.py"], env=env))

@@ -104,15 +104,18 @@ def stage(out: Path) -> Path:
 
 
 def blender_ext_tool() -> Path:
-    """Blender's stdlib-only extension CLI, from the bpy 5.2 module environment."""
-    found = sorted(
-        (ROOT / ".venv" / "blender52").glob(
-            "lib/python3.*/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py"
-        )
-    )
+    """Blender's stdlib-only extension CLI: from the bpy of this interpreter when it has one (the
+    Blender test environments), else from the bpy 5.2 environment (``build.py extension``)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bpy")
+    here = [Path(spec.origin).parent] if spec and spec.origin else []
+    pattern = "*/scripts/addons_core/bl_pkg/cli/blender_ext.py"
+    found = [p for base in here for p in sorted(base.glob(pattern))]
+    found += sorted((ROOT / ".venv" / "blender52").glob(f"lib/python3.*/site-packages/bpy/{pattern}"))
     if not found:
-        sys.exit("blender_ext.py not found: run `python build.py setup` first")
-    return found[-1]
+        sys.exit("blender_ext.py not found: run `python build.py extension` (it sets up bpy 5.2)")
+    return found[0]
 
 
 def build(out: Path) -> list[Path]:
