@@ -286,6 +286,20 @@ def random_chain(
         factor = round(float(rng.uniform(1 - 0.15 * s, 1 + 0.15 * s)), 2)
         y, phones = speed_perturb(y, sr, phones, factor)
         params["speed"] = factor
+    y, channel = channel_chain(y, sr, rng, s)
+    return y, phones, {**params, **channel}
+
+
+def channel_chain(
+    audio: np.ndarray, sr: int, rng: np.random.Generator, strength: float = 0.5
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The timing-neutral part of ``random_chain``: reverb, EQ, band-limit, noise and gain.
+
+    Returns (float32 audio, never clipping, same length; JSON-serialisable params).
+    """
+    s = float(np.clip(strength, 0.0, 1.0))
+    y = np.asarray(audio, np.float32)
+    params: dict[str, Any] = {}
     if rng.random() < 0.35 * s:
         rt60, drr = float(rng.uniform(0.1, 0.1 + 0.7 * s)), float(rng.uniform(-2.0, 10.0))
         y = reverb(y, sr, rt60, rng, drr)
@@ -306,4 +320,4 @@ def random_chain(
     gain_db = float(rng.uniform(-12.0 * s, 6.0 * s))
     y = gain(y, gain_db)
     params["gain_db"] = round(gain_db, 2)
-    return limit_peak(y), phones, params
+    return limit_peak(y), params

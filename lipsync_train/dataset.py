@@ -3,8 +3,10 @@
 Each example is a crop of one utterance (16 kHz audio, a multiple of 20 ms long)
 with, per 50 Hz frame, the teacher's mouth channels and visemes rendered under a
 random style vector, and the canonical phone for the auxiliary phone loss.  Styles
-and crops are drawn on the fly, so every epoch sees new targets.  A cheap random
-gain and noise are applied on the fly on top of the corpus' own augmentation.
+and crops are drawn on the fly, so every epoch sees new targets.  On top of the
+corpus' own augmentation, each training utterance gets a fresh random chain on the
+fly (speed, which also moves pitch and formants, then reverb, EQ, band-limit, noise,
+gain): more voices and rooms than the corpus stores, at a few ms per example.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from blender_lipsync.core.contract import HOP, MODEL_FPS
 from blender_lipsync.core.style import Style
 
 from . import teacher
-from .augment import add_noise
+from .augment import channel_chain, speed_perturb
 from .corpus_io import SAMPLE_RATE, shard_paths
 from .phonemes import CANONICAL, SILENCE, Phone
 
@@ -68,7 +70,11 @@ def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
 
 
 class CorpusWindows:
-    """Random fixed-length windows of a corpus split, drawn in proportion to duration."""
+    """Random fixed-length windows of a corpus split, drawn in proportion to duration.
+
+    ``augment`` (0-1) is the strength of the on-the-fly chain; 0 (held-out data) hears
+    the corpus audio as stored.
+    """
 
     def __init__(
         self,
@@ -76,12 +82,12 @@ class CorpusWindows:
         split: str,
         window_s: float = 4.0,
         style_spread: float = 1.0,
-        noise_prob: float = 0.3,
+        augment: float = 0.0,
     ) -> None:
         self.entries = load_index(root, split)
         self.window_frames = round(window_s * MODEL_FPS)
         self.style_spread = style_spread
-        self.noise_prob = noise_prob
+        self.augment = augment
         weights = np.array([e.samples for e in self.entries], dtype=np.float64)
         self.weights = weights / weights.sum()
         self._pcm: dict[Path, np.ndarray] = {}
@@ -98,14 +104,17 @@ class CorpusWindows:
 
     def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
         entry = self.entries[rng.choice(len(self.entries), p=self.weights)]
-        audio = self._audio(entry)
+        audio, phones = self._audio(entry), entry.phones
+        if rng.random() < 0.5 * self.augment:
+            factor = float(rng.uniform(1 - 0.15 * self.augment, 1 + 0.15 * self.augment))
+            audio, phones = speed_perturb(audio, SAMPLE_RATE, phones, factor)
         total_frames = len(audio) // HOP
         start = int(rng.integers(0, max(1, total_frames - self.window_frames) + 1))
         frames = self.window_frames
         style = style or Style.random(rng, self.style_spread)
-        loud = teacher.loudness_envelope(audio, SAMPLE_RATE)
+        loud = teacher.loudness_envelope(audio, SAMPLE_RATE)  # before noise and reverb: the voice's own
         times = (start + np.arange(frames)) / MODEL_FPS
-        curves = teacher.render(entry.phones, MODEL_FPS, style, loud, duration=len(audio) / SAMPLE_RATE)
+        curves = teacher.render(phones, MODEL_FPS, style, loud, duration=len(audio) / SAMPLE_RATE)
         idx = np.clip(start + np.arange(frames), 0, curves.frames - 1)
         window = np.zeros(frames * HOP, dtype=np.float32)
         piece = audio[start * HOP : (start + frames) * HOP]
@@ -115,17 +124,14 @@ class CorpusWindows:
             window,
             curves.channels[idx],
             curves.visemes[idx],
-            phone_ids(entry.phones, times),
+            phone_ids(phones, times),
             style.to_vector(),
         )
 
     def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        audio = audio * np.float32(10 ** (rng.uniform(-12, 6) / 20))
-        if rng.random() < self.noise_prob:
-            audio = add_noise(
-                audio, SAMPLE_RATE, float(rng.uniform(5, 35)), str(rng.choice(["white", "pink"])), rng
-            )
-        return np.clip(audio, -1.0, 1.0).astype(np.float32)
+        if self.augment > 0:
+            audio, _ = channel_chain(audio, SAMPLE_RATE, rng, self.augment)
+        return audio
 
     def batch(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
         """``size`` examples stacked into arrays (audio, channels, visemes, phones, style)."""

@@ -173,8 +173,8 @@ def train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = CorpusWindows(args.corpus, "train", window_s=args.window)
-    heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window, noise_prob=0.0)
+    data = CorpusWindows(args.corpus, "train", window_s=args.window, augment=args.augment)
+    heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window)
     eval_rng = np.random.default_rng(12345)
     device = (
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
@@ -191,6 +191,8 @@ def train(args: argparse.Namespace) -> int:
     if (out / "last").is_dir():
         state = load_checkpoint(out / "last", model, optimizer)
         print(f"resumed from step {state['step']}", flush=True)
+    elif args.init:
+        _start_from(Path(args.init), model, cfg)
     rng = np.random.default_rng(args.seed)
     if state["rng"]:
         rng.bit_generator.state = state["rng"]
@@ -250,6 +252,16 @@ def _evaluate_and_keep_best(model, optimizer, eval_batches, weights, state, out,
     return state["since_best"] >= args.patience
 
 
+def _start_from(folder: Path, model: LipSyncModel, cfg: ModelConfig) -> None:
+    """Fine-tuning: weights of a trained model folder; optimiser and schedule start afresh."""
+    saved = ModelConfig.from_json(json.loads((folder / "config.json").read_text()))
+    if saved != cfg:
+        sys.exit(f"--init {folder} has another model config; pass the same --encoder/--model")
+    device = next(model.parameters()).device
+    model.load_state_dict(load_file(folder / "model.safetensors", device=str(device)))
+    print(f"initialised from {folder}", flush=True)
+
+
 def _refuse_other_config(folder: Path, cfg: ModelConfig) -> None:
     """Resuming with another architecture would silently mix two runs: refuse it."""
     saved = folder / "config.json"
@@ -275,6 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--model", default="{}", help="ModelConfig overrides as JSON, e.g. '{\"hidden_size\": 512}'"
+    )
+    p.add_argument(
+        "--init",
+        help="fine-tune: start from this model folder's weights (config.json + model.safetensors), "
+        "with a fresh optimiser and schedule; ignored when --out already holds a run to resume",
+    )
+    p.add_argument(
+        "--augment",
+        type=float,
+        default=0.8,
+        help="strength (0-1) of the on-the-fly speed/reverb/EQ/band/noise/gain chain; 0 turns it off",
     )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch", type=int, default=8)

@@ -121,3 +121,15 @@ def test_random_chain_is_safe_and_deterministic():
         json.dumps(params)
     loud = augment.random_chain(x * 50, SR, phones, np.random.default_rng(0), strength=0.0)[0]
     assert np.abs(loud).max() <= augment.PEAK
+
+
+def test_channel_chain_keeps_length_and_changes_the_sound():
+    x = vowel_like()
+    changed = 0
+    for seed in range(12):
+        y, params = augment.channel_chain(x, SR, np.random.default_rng(seed), strength=1.0)
+        assert len(y) == len(x) and y.dtype == np.float32 and np.abs(y).max() <= augment.PEAK
+        assert "speed" not in params and "gain_db" in params
+        json.dumps(params)
+        changed += any(k in params for k in ("reverb", "eq", "band", "noise"))
+    assert changed >= 8  # at full strength most chains do more than a gain

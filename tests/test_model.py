@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
 from blender_lipsync.core.model import LipSyncModel, ModelConfig, pad_for_features
 from blender_lipsync.core.style import STYLE_DIM, Style
-from lipsync_train import corpus, train
+from lipsync_train import augment, corpus, train
 from lipsync_train.dataset import PHONE_CLASSES, CorpusWindows, phone_ids
 from lipsync_train.phonemes import Phone
 from tests.small_model import SMALL
@@ -160,3 +161,60 @@ def test_pretrained_encoder_folder_is_frozen_and_decoder_trains(tiny_corpus: Pat
     # resuming the run with another encoder is refused, not silently mixed
     with pytest.raises(SystemExit):
         train.main([*_train_args(tiny_corpus, run), "--encoder", "logmel", "--steps", "3"])
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_a_model_folder(tiny_corpus: Path, tmp_path: Path) -> None:
+    from blender_lipsync.core.inference import save_model_folder
+
+    torch.manual_seed(1)
+    base_model = LipSyncModel(ModelConfig.from_json({**SMALL.to_json(), "phone_classes": len(PHONE_CLASSES)}))
+    with torch.no_grad():
+        base_model.decoder.channels.bias += 3.0  # a mark no fresh initialisation has
+    base = save_model_folder(base_model, tmp_path / "base")
+    tuned = tmp_path / "tuned"
+    assert train.main([*_train_args(tiny_corpus, tuned), "--init", str(base), "--steps", "1"]) == 0
+    after = load_file(tuned / "last" / "model.safetensors")["decoder.channels.bias"]
+    start = base_model.decoder.channels.bias.detach()
+    assert float((after - start).abs().max()) < 0.01  # one small step away from the base weights
+    assert json.loads((tuned / "last" / "state.json").read_text())["step"] == 1
+    with pytest.raises(SystemExit):  # another architecture is refused
+        train.main([*_train_args(tiny_corpus, tmp_path / "x"), "--init", str(base), "--encoder", "logmel"])
+
+
+def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
+    tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The targets and phone labels come from the sped-up timeline, not the stored one."""
+    from lipsync_train import dataset
+
+    calls = []
+
+    def faster(audio, sr, phones, factor):  # always 1.25x, and remember what it returned
+        out = augment.speed_perturb(audio, sr, phones, 1.25)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(dataset, "speed_perturb", faster)
+    monkeypatch.setattr(dataset, "channel_chain", lambda audio, sr, rng, strength: (audio, {}))
+    windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=1.0)
+    checked = 0
+    for seed in range(10):
+        calls.clear()
+        example = windows.example(np.random.default_rng(seed))
+        if not calls:
+            continue  # this draw kept the stored speed
+        audio, phones = calls[0]
+        frames = len(example.phones)
+        starts = [
+            s
+            for s in range(max(1, len(audio) // 320 - frames + 1))
+            if np.array_equal(
+                audio[s * 320 : (s + frames) * 320], example.audio[: len(audio[s * 320 :])][: frames * 320]
+            )
+        ]
+        assert starts, "the window is not a crop of the sped-up audio"
+        times = (starts[0] + np.arange(frames)) / 50
+        assert np.array_equal(example.phones, phone_ids(phones, times))
+        checked += 1
+    assert checked >= 2
