@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +180,12 @@ def train(args: argparse.Namespace) -> int:
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     )
     eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch), device) for _ in range(args.eval_batches)]
-    overrides = {**json.loads(args.model), "phone_classes": len(PHONE_CLASSES), "encoder": str(args.encoder)}
+    overrides = {
+        "loudness_input": True,
+        **json.loads(args.model),
+        "phone_classes": len(PHONE_CLASSES),
+        "encoder": str(args.encoder),
+    }
     cfg = ModelConfig.from_json({**ModelConfig().to_json(), **overrides})
     _refuse_other_config(out / "last", cfg)
     model = LipSyncModel(cfg).to(device)
@@ -253,12 +258,23 @@ def _evaluate_and_keep_best(model, optimizer, eval_batches, weights, state, out,
 
 
 def _start_from(folder: Path, model: LipSyncModel, cfg: ModelConfig) -> None:
-    """Fine-tuning: weights of a trained model folder; optimiser and schedule start afresh."""
+    """Fine-tuning: weights of a trained model folder; optimiser and schedule start afresh.
+
+    A model without the loudness input can seed one with it: the decoder's new input
+    columns start at zero, so training begins from exactly the old model's output.
+    """
     saved = ModelConfig.from_json(json.loads((folder / "config.json").read_text()))
-    if saved != cfg:
+    if replace(saved, loudness_input=cfg.loudness_input) != cfg or saved.loudness_input > cfg.loudness_input:
         sys.exit(f"--init {folder} has another model config; pass the same --encoder/--model")
     device = next(model.parameters()).device
-    model.load_state_dict(load_file(folder / "model.safetensors", device=str(device)))
+    weights = load_file(folder / "model.safetensors", device=str(device))
+    current = model.state_dict()
+    for name, value in weights.items():
+        if value.shape != current[name].shape:  # the decoder input, grown by the loudness columns
+            grown = torch.zeros_like(current[name])
+            grown[:, : value.shape[1]] = value
+            weights[name] = grown
+    model.load_state_dict(weights)
     print(f"initialised from {folder}", flush=True)
 
 

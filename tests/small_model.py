@@ -12,4 +12,5 @@ SMALL = ModelConfig(
     decoder_dim=32,
     decoder_layers=2,
     phone_classes=len(PHONE_CLASSES),
+    loudness_input=True,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
-from blender_lipsync.core.model import LipSyncModel, ModelConfig, pad_for_features
+from blender_lipsync.core.model import LipSyncModel, ModelConfig, loudness_features, pad_for_features
 from blender_lipsync.core.style import STYLE_DIM, Style
 from lipsync_train import augment, corpus, train
 from lipsync_train.dataset import PHONE_CLASSES, CorpusWindows, phone_ids
@@ -180,6 +181,37 @@ def test_fine_tuning_starts_from_a_model_folder(tiny_corpus: Path, tmp_path: Pat
     assert json.loads((tuned / "last" / "state.json").read_text())["step"] == 1
     with pytest.raises(SystemExit):  # another architecture is refused
         train.main([*_train_args(tiny_corpus, tmp_path / "x"), "--init", str(base), "--encoder", "logmel"])
+
+
+def test_a_model_without_loudness_seeds_one_with_it_unchanged(tmp_path: Path) -> None:
+    from blender_lipsync.core.inference import save_model_folder
+
+    torch.manual_seed(2)
+    old = LipSyncModel(replace(SMALL, loudness_input=False)).eval()
+    base = save_model_folder(old, tmp_path / "base")
+    grown = LipSyncModel(SMALL)
+    train._start_from(base, grown, SMALL)
+    audio, style = torch.randn(1, 32000) * 0.1, torch.zeros(1, STYLE_DIM)
+    with torch.no_grad():
+        assert torch.allclose(
+            grown.eval()(audio, style)["channels"], old(audio, style)["channels"], atol=1e-6
+        )
+    with pytest.raises(SystemExit):  # and not the other way round
+        train._start_from(save_model_folder(grown, tmp_path / "grown"), old, old.cfg)
+
+
+def test_loudness_features_are_centred_and_relative() -> None:
+    audio = torch.zeros(1, 48000)
+    audio[0, 15840:16160] = torch.randn(320)  # a 20 ms burst centred on 1.0 s
+    audio[0, 24000:32000] = 0.01 * torch.randn(8000)  # a quiet stretch, 40 dB down, 1.5-2 s
+    feats = loudness_features(audio, 150)
+    assert feats.shape == (1, 150, 2) and feats.min() >= 0 and feats.max() <= 1
+    assert int(feats[0, :, 0].argmax()) == 50
+    assert float(feats[0, 85, 1]) == 0.0  # 40 dB under the burst 0.7 s away reads as silent
+    assert float(feats[0, 85, 0]) > 0.2  # though it is not digital silence
+    quieter = loudness_features(audio * 0.1, 150)
+    assert torch.allclose(quieter[..., 1], feats[..., 1], atol=1e-4)  # relative level ignores gain
+    assert torch.allclose(quieter[0, 50, 0], feats[0, 50, 0] - 20 / 70, atol=1e-4)
 
 
 def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(

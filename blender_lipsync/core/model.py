@@ -8,6 +8,11 @@ each frame during training, which keeps the features phonetic and speaker-agnost
 
 The audio is padded by half a receptive field on both sides, so feature ``j`` is
 centred on the instant ``j / 50`` s, the instant the channel contract gives frame ``j``.
+
+With ``loudness_input`` two level features join the encoder's, per frame: the
+frame's level and its level below the loud parts of the surrounding 4 s.  The
+wav2vec2 conv stack layer-normalises every frame, so it is blind to level, yet the
+jaw opens wider on louder syllables.
 Requires torch and transformers (training, GPU and pipelines); Blender runs the
 exported ONNX model instead.
 """
@@ -25,6 +30,9 @@ from .contract import HOP, MOUTH_CHANNELS, VISEMES
 from .style import STYLE_DIM
 
 RECEPTIVE_FIELD = 400  # samples seen by one feature of the standard wav2vec2 conv stack
+LOUDNESS_FEATURES = 2
+LEVEL_RANGE_DB = 30.0  # the teacher's: 30 dB below the loud parts reads as quiet
+LOUD_PARTS_FRAMES = 100  # +-2 s: the local stand-in for "the utterance's loud parts"
 
 
 @dataclass
@@ -46,6 +54,7 @@ class ModelConfig:
     dropout: float = 0.1
     encoder: str = "wav2vec2"  # "wav2vec2", "logmel" (the CNN control), or a pretrained wav2vec2 folder
     logmel_layers: int = 4
+    loudness_input: bool = False  # level features beside the encoder's (see the module docstring)
     channels: tuple[str, ...] = field(default_factory=lambda: MOUTH_CHANNELS)
     visemes: tuple[str, ...] = field(default_factory=lambda: VISEMES)
     style_dim: int = STYLE_DIM
@@ -89,6 +98,22 @@ def pad_for_features(audio: torch.Tensor) -> torch.Tensor:
     and enough after that the last full 20 ms frame still gets its feature."""
     half = RECEPTIVE_FIELD // 2
     return nn.functional.pad(audio, (half, half + HOP))
+
+
+def loudness_features(audio: torch.Tensor, frames: int) -> torch.Tensor:
+    """(B, samples) 16 kHz -> (B, frames, 2) in [0, 1], frame ``j`` centred on ``j / 50`` s.
+
+    Column 0 is the absolute level (-70 dBFS -> 0, 0 dBFS -> 1); column 1 is the level
+    relative to the loudest frame within +-2 s (30 dB below -> 0).  Both depend on
+    audio within 2 s only, so chunked encoding has no seams.
+    """
+    power = nn.functional.avg_pool1d(pad_for_features(audio)[:, None] ** 2, RECEPTIVE_FIELD, HOP)
+    db = 10 * torch.log10(power + 1e-10)  # sliced to ``frames`` last: never empty while pooling
+    smooth = nn.functional.avg_pool1d(db, 3, 1, padding=1, count_include_pad=False)
+    loud_parts = nn.functional.max_pool1d(smooth, 2 * LOUD_PARTS_FRAMES + 1, 1, padding=LOUD_PARTS_FRAMES)
+    level = torch.clamp((db + 70.0) / 70.0, 0.0, 1.0)
+    relative = torch.clamp((db - loud_parts + LEVEL_RANGE_DB) / LEVEL_RANGE_DB, 0.0, 1.0)
+    return torch.cat([level, relative], dim=1).transpose(1, 2)[:, :frames]
 
 
 def mel_filterbank(sample_rate: int = 16000, n_fft: int = 400, n_mels: int = 80) -> torch.Tensor:
@@ -194,7 +219,8 @@ class LipSyncModel(nn.Module):
             self.encoder = Wav2Vec2Model.from_pretrained(cfg.encoder, use_safetensors=True)
             self.encoder.requires_grad_(False)
         feature_size = self.encoder.config.hidden_size
-        self.decoder = WindowDecoder(cfg, feature_size)
+        extra = LOUDNESS_FEATURES if cfg.loudness_input else 0
+        self.decoder = WindowDecoder(cfg, feature_size + extra)
         self.phone_head = nn.Linear(feature_size, cfg.phone_classes)
 
     @property
@@ -212,8 +238,12 @@ class LipSyncModel(nn.Module):
         """(B, samples) 16 kHz -> (B, samples // 320, F): feature j centred at j / 50 s."""
         frames = audio.shape[-1] // HOP
         if isinstance(self.encoder, LogMelEncoder):
-            return self.encoder(audio)[:, :frames]
-        return self.encoder(pad_for_features(audio)).last_hidden_state[:, :frames]
+            features = self.encoder(audio)[:, :frames]
+        else:
+            features = self.encoder(pad_for_features(audio)).last_hidden_state[:, :frames]
+        if self.cfg.loudness_input:
+            features = torch.cat([features, loudness_features(audio, frames)], dim=-1)
+        return features
 
     def forward(self, audio: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.encode(audio)
@@ -221,6 +251,6 @@ class LipSyncModel(nn.Module):
         return {
             "channels": channels,
             "viseme_logits": viseme_logits,
-            "phone_logits": self.phone_head(features),
+            "phone_logits": self.phone_head(features[..., : self.encoder.config.hidden_size]),
             "features": features,
         }
