@@ -105,7 +105,13 @@ class TorchBackend:
 
         config, weights = load_model_folder(folder)
         model = LipSyncModel(config)
-        missing, unexpected = model.load_state_dict(weights, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(weights, strict=False)
+        except RuntimeError as exc:  # same names, other shapes
+            raise ModelFileError(
+                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: {str(exc).splitlines()[-1].strip()}. "
+                "Re-export the model or restore the matching config."
+            ) from exc
         if missing or unexpected:
             raise ModelFileError(
                 f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: missing {sorted(missing)[:3]}, "
