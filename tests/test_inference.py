@@ -161,7 +161,7 @@ def test_loading_refuses_missing_pickled_corrupt_and_mismatched(model_folder: Pa
     with pytest.raises(ModelFileError, match="does not match"):
         TorchBackend.from_folder(mismatch)
     (mismatch / "config.json").write_text(json.dumps({**SMALL.to_json(), "loudness_input": False}))
-    with pytest.raises(ModelFileError, match="does not match.*size mismatch"):  # same names, other shapes
+    with pytest.raises(ModelFileError, match=r"does not match.*size mismatch"):  # same names, other shapes
         TorchBackend.from_folder(mismatch)
     no_config = tmp_path / "no_config"
     no_config.mkdir()

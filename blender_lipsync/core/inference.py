@@ -108,8 +108,9 @@ class TorchBackend:
         try:
             missing, unexpected = model.load_state_dict(weights, strict=False)
         except RuntimeError as exc:  # same names, other shapes
+            reason = str(exc).splitlines()[-1].strip()
             raise ModelFileError(
-                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: {str(exc).splitlines()[-1].strip()}. "
+                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: {reason}. "
                 "Re-export the model or restore the matching config."
             ) from exc
         if missing or unexpected:
