@@ -282,12 +282,21 @@ def random_chain(
     s = float(np.clip(strength, 0.0, 1.0))
     y = np.asarray(audio, np.float32)
     params: dict[str, Any] = {"strength": s}
-    if rng.random() < 0.5 * s:
-        factor = round(float(rng.uniform(1 - 0.15 * s, 1 + 0.15 * s)), 2)
+    factor = draw_speed(rng, s)
+    if factor is not None:
+        factor = round(factor, 2)
         y, phones = speed_perturb(y, sr, phones, factor)
         params["speed"] = factor
     y, channel = channel_chain(y, sr, rng, s)
     return y, phones, {**params, **channel}
+
+
+def draw_speed(rng: np.random.Generator, strength: float) -> float | None:
+    """The chain's speed step: a factor within +-15 % x ``strength``, drawn with probability
+    ``strength`` / 2; None when this draw keeps the speed."""
+    if rng.random() < 0.5 * strength:
+        return float(rng.uniform(1 - 0.15 * strength, 1 + 0.15 * strength))
+    return None
 
 
 def channel_chain(

@@ -21,7 +21,7 @@ from blender_lipsync.core.contract import HOP, MODEL_FPS
 from blender_lipsync.core.style import Style
 
 from . import teacher
-from .augment import channel_chain, speed_perturb
+from .augment import channel_chain, draw_speed, speed_perturb
 from .corpus_io import SAMPLE_RATE, shard_paths
 from .phonemes import CANONICAL, SILENCE, Phone
 
@@ -105,8 +105,8 @@ class CorpusWindows:
     def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
         entry = self.entries[rng.choice(len(self.entries), p=self.weights)]
         audio, phones = self._audio(entry), entry.phones
-        if rng.random() < 0.5 * self.augment:
-            factor = float(rng.uniform(1 - 0.15 * self.augment, 1 + 0.15 * self.augment))
+        factor = draw_speed(rng, self.augment)
+        if factor is not None:
             audio, phones = speed_perturb(audio, SAMPLE_RATE, phones, factor)
         total_frames = len(audio) // HOP
         start = int(rng.integers(0, max(1, total_frames - self.window_frames) + 1))

@@ -34,7 +34,7 @@ from blender_lipsync.core.contract import (
     VISEMES,
     lip_aperture,
 )
-from blender_lipsync.core.inference import save_model_folder
+from blender_lipsync.core.inference import ModelFileError, load_model_folder, save_model_folder
 from blender_lipsync.core.model import LipSyncModel, ModelConfig
 
 from .dataset import PHONE_CLASSES, CorpusWindows
@@ -263,11 +263,12 @@ def _start_from(folder: Path, model: LipSyncModel, cfg: ModelConfig) -> None:
     A model without the loudness input can seed one with it: the decoder's new input
     columns start at zero, so training begins from exactly the old model's output.
     """
-    saved = ModelConfig.from_json(json.loads((folder / "config.json").read_text()))
+    try:
+        saved, weights = load_model_folder(folder)
+    except ModelFileError as exc:
+        sys.exit(f"--init: {exc}")
     if replace(saved, loudness_input=cfg.loudness_input) != cfg or saved.loudness_input > cfg.loudness_input:
         sys.exit(f"--init {folder} has another model config; pass the same --encoder/--model")
-    device = next(model.parameters()).device
-    weights = load_file(folder / "model.safetensors", device=str(device))
     current = model.state_dict()
     for name, value in weights.items():
         if value.shape != current[name].shape:  # the decoder input, grown by the loudness columns

@@ -107,16 +107,17 @@ class TorchBackend:
         model = LipSyncModel(config)
         try:
             missing, unexpected = model.load_state_dict(weights, strict=False)
+            problem = (
+                f"missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
+                if missing or unexpected
+                else ""
+            )
         except RuntimeError as exc:  # same names, other shapes
-            reason = str(exc).splitlines()[-1].strip()
+            problem = str(exc).splitlines()[-1].strip()
+        if problem:
             raise ModelFileError(
-                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: {reason}. "
+                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: {problem}. "
                 "Re-export the model or restore the matching config."
-            ) from exc
-        if missing or unexpected:
-            raise ModelFileError(
-                f"{Path(folder) / WEIGHTS_FILE} does not match {CONFIG_FILE}: missing {sorted(missing)[:3]}, "
-                f"unexpected {sorted(unexpected)[:3]}. Re-export the model or restore the matching config."
             )
         return cls(model, device)
 

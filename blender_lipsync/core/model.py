@@ -13,6 +13,7 @@ With ``loudness_input`` two level features join the encoder's, per frame: the
 frame's level and its level below the loud parts of the surrounding 4 s.  The
 wav2vec2 conv stack layer-normalises every frame, so it is blind to level, yet the
 jaw opens wider on louder syllables.
+
 Requires torch and transformers (training, GPU and pipelines); Blender runs the
 exported ONNX model instead.
 """
