@@ -267,6 +267,76 @@ def limit_peak(audio: np.ndarray, peak: float = PEAK) -> np.ndarray:
     return x.astype(np.float32)
 
 
+# ---------------------------------------------------------------- non-speech sounds
+
+BREATH_GAP_S = 0.08
+"""Silence kept between an inserted breath or click and the speech on either side."""
+
+
+def breath(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A unit-RMS inhale or exhale: pink-ish noise through a few vocal-tract-like
+    resonances, under a smooth swell.  Synthetic voices never breathe; real ones do."""
+    y = colored_noise(n, rng, float(rng.uniform(0.0, 1.0)))
+    for freq in (rng.uniform(400, 900), rng.uniform(1000, 2200), rng.uniform(2300, 3800)):
+        boost_db, q = float(rng.uniform(6, 15)), float(rng.uniform(1.5, 5))
+        b, a = biquad("peak", float(min(freq, 0.45 * sr)), boost_db, q, sr)
+        y = lfilter(b, a, y)
+    y = sosfiltfilt(butter(2, 150.0, "highpass", fs=sr, output="sos"), y)
+    rise = float(rng.uniform(0.2, 0.6))
+    t = np.linspace(0.0, 1.0, n)
+    env = np.where(t < rise, np.sin(0.5 * np.pi * t / rise), np.cos(0.5 * np.pi * (t - rise) / (1 - rise)))
+    return _unit_rms(y * env**2)
+
+
+def click(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A unit-RMS lip smack or tongue click: a band-passed, fast-decaying transient."""
+    t = np.arange(n) / sr
+    y = rng.standard_normal(n) * np.exp(-t / rng.uniform(0.002, 0.008))
+    b, a = biquad("peak", float(rng.uniform(800, min(4000, 0.45 * sr))), 12.0, 2.0, sr)
+    return _unit_rms(lfilter(b, a, y))
+
+
+def _unit_rms(y: np.ndarray) -> np.ndarray:
+    return y / (np.sqrt(np.mean(y**2)) + 1e-12)
+
+
+def add_breaths(
+    audio: np.ndarray, sr: int, silent: np.ndarray, rng: np.random.Generator, strength: float = 0.5
+) -> tuple[np.ndarray, int]:
+    """Put breaths and clicks into the pauses of ``audio`` (``silent``: a boolean per sample).
+
+    Each pause long enough for one (after ``BREATH_GAP_S`` on both sides) gets a sound
+    with probability ``strength`` / 2: a breath 12-40 dB or a click 10-30 dB under the
+    speech level (RMS against ``active_power``).  Returns (float32
+    audio, the number of sounds added).  The labels stay silence: a mouth at rest.
+    """
+    s = float(np.clip(strength, 0.0, 1.0))
+    y = np.asarray(audio, np.float64).copy()
+    level = np.sqrt(active_power(y, sr))
+    gap = int(BREATH_GAP_S * sr)
+    added = 0
+    for first, last in _runs(np.asarray(silent, bool)):
+        room = (last - first) - 2 * gap
+        if room < int(0.02 * sr) or rng.random() >= 0.5 * s:
+            continue
+        if rng.random() < 0.75:
+            n = int(min(room, rng.uniform(0.15, 0.7) * sr))
+            sound, below_db = breath(n, sr, rng), rng.uniform(12.0, 40.0)
+        else:
+            n = int(min(room, 0.03 * sr))
+            sound, below_db = click(n, sr, rng), rng.uniform(10.0, 30.0)
+        at = first + gap + int(rng.integers(0, room - n + 1))
+        y[at : at + n] += sound * level * 10 ** (-below_db / 20)
+        added += 1
+    return limit_peak(y), added
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[first, last) index pairs of the True runs of a boolean array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True))
+
+
 # ---------------------------------------------------------------- random chain
 
 

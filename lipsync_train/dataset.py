@@ -5,8 +5,9 @@ with, per 50 Hz frame, the teacher's mouth channels and visemes rendered under a
 random style vector, and the canonical phone for the auxiliary phone loss.  Styles
 and crops are drawn on the fly, so every epoch sees new targets.  On top of the
 corpus' own augmentation, each training utterance gets a fresh random chain on the
-fly (speed, which also moves pitch and formants, then reverb, EQ, band-limit, noise,
-gain): more voices and rooms than the corpus stores, at a few ms per example.
+fly (speed, which also moves pitch and formants; breaths and clicks in the pauses,
+which synthetic voices never make; then reverb, EQ, band-limit, noise, gain): more
+voices and rooms than the corpus stores, at a few ms per example.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from blender_lipsync.core.contract import HOP, MODEL_FPS
 from blender_lipsync.core.style import Style
 
 from . import teacher
-from .augment import channel_chain, draw_speed, speed_perturb
+from .augment import add_breaths, channel_chain, draw_speed, speed_perturb
 from .corpus_io import SAMPLE_RATE, shard_paths
 from .phonemes import CANONICAL, SILENCE, Phone
 
@@ -119,17 +120,13 @@ class CorpusWindows:
         window = np.zeros(frames * HOP, dtype=np.float32)
         piece = audio[start * HOP : (start + frames) * HOP]
         window[: len(piece)] = piece
-        window = self._augment(window, rng)
-        return Example(
-            window,
-            curves.channels[idx],
-            curves.visemes[idx],
-            phone_ids(phones, times),
-            style.to_vector(),
-        )
+        labels = phone_ids(phones, times)
+        window = self._augment(window, labels == PHONE_INDEX[SILENCE], rng)
+        return Example(window, curves.channels[idx], curves.visemes[idx], labels, style.to_vector())
 
-    def _augment(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:
+            audio, _ = add_breaths(audio, SAMPLE_RATE, np.repeat(silent_frames, HOP), rng, self.augment)
             audio, _ = channel_chain(audio, SAMPLE_RATE, rng, self.augment)
         return audio
 

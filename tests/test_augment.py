@@ -133,3 +133,39 @@ def test_channel_chain_keeps_length_and_changes_the_sound():
         json.dumps(params)
         changed += any(k in params for k in ("reverb", "eq", "band", "noise"))
     assert changed >= 8  # at full strength most chains do more than a gain
+
+
+def test_breaths_go_only_into_pauses_at_the_drawn_level():
+    sr = 16000
+    speech = vowel_like(sr, seconds=1.0)
+    pause = np.zeros(int(0.8 * sr), np.float32)
+    x = np.concatenate([speech, pause, speech, pause])
+    silent = np.concatenate([np.zeros(len(speech)), np.ones(len(pause))] * 2).astype(bool)
+    level = np.sqrt(augment.active_power(x, sr))
+    gap = int(augment.BREATH_GAP_S * sr)
+    total = 0
+    for seed in range(20):
+        y, added = augment.add_breaths(x, sr, silent, np.random.default_rng(seed), strength=1.0)
+        assert len(y) == len(x) and y.dtype == np.float32
+        assert np.array_equal(y[~silent], x[~silent])  # speech untouched
+        for first in (len(speech), 2 * len(speech) + len(pause)):  # the guard gaps stay silent
+            last = first + len(pause)
+            assert not y[first : first + gap].any() and not y[last - gap : last].any()
+        sound = y[silent]
+        if added:
+            rms = np.sqrt(np.mean(sound[np.abs(sound) > 0] ** 2))
+            assert level * 10 ** (-45 / 20) < rms < level * 10 ** (-8 / 20)
+        total += added
+    assert 10 <= total <= 30  # about half of the 40 pauses
+    y, added = augment.add_breaths(x, sr, silent, np.random.default_rng(0), strength=0.0)
+    assert added == 0 and np.array_equal(y, x)
+
+
+def test_breath_and_click_are_unit_rms_and_shaped():
+    rng = np.random.default_rng(3)
+    b = augment.breath(8000, 16000, rng)
+    c = augment.click(480, 16000, rng)
+    for sound in (b, c):
+        assert np.sqrt(np.mean(sound**2)) == pytest.approx(1.0, rel=1e-6)
+    assert np.abs(b[:80]).max() < 0.2 * np.abs(b).max()  # swells in, no step at the start
+    assert np.abs(c[:48]).max() > 5 * np.abs(c[-48:]).max()  # a click decays fast
