@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--style", help="style fields, e.g. jaw=1.3,articulation=0.8 (over the look)")
     p.add_argument("--smoothing-ms", type=float, help="Savitzky-Golay window in ms (0 = off)")
     p.add_argument("--smoothing-order", type=int, help="Savitzky-Golay order")
+    p.add_argument(
+        "--seal-threshold", type=float, help="seal the lips where P(p/b/m) peaks at least this (1 = off)"
+    )
     p.add_argument("--keys", choices=KEY_MODES, help="every frame, reduced (sparse) or stepped")
     p.add_argument("--tolerance", type=float, default=0.01, help="largest error of reduced keys")
     p.add_argument("--step", type=int, help="frames per pose for stepped keys")
@@ -105,6 +108,7 @@ def job_options(job: dict, defaults: argparse.Namespace, package: str) -> tuple:
     post = post_cls(
         smoothing_ms=_pick(values, "smoothing_ms", look.smoothing_ms),
         smoothing_order=_pick(values, "smoothing_order", look.smoothing_order),
+        seal_threshold=_pick(values, "seal_threshold", post_cls.seal_threshold),
     )
     mode = (values.get("keys") or look.key_mode).upper()
     keys = key_cls(mode, values["tolerance"], _pick(values, "step", look.step))

@@ -13,18 +13,22 @@ import torch
 from blender_lipsync.core.audio import load_audio
 from blender_lipsync.core.contract import (
     CHANNEL_INDEX,
+    LIP_OPENING_CHANNELS,
     MODEL_FPS,
     MOUTH_CHANNELS,
     VISEMES,
     Curves,
     frame_count,
+    lip_aperture,
     lips_closed,
+    sealed,
 )
 from blender_lipsync.core.inference import (
     LipSync,
     ModelFileError,
     PostProcess,
     TorchBackend,
+    post_process,
     resample_curves,
     save_model_folder,
 )
@@ -234,3 +238,57 @@ def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> Non
     unsealed = np.where(np.arange(frames)[:, None] == sealed, channels[0], channels)
     open_raw = Curves(MODEL_FPS, unsealed, visemes)
     assert not lips_closed(resample_curves(open_raw, fps, (frames - 1) / MODEL_FPS).channels).any()
+
+
+def _hedged_closure(peak_prob: float) -> Curves:
+    """An open vowel with one hedged /m/: the lips come near (not quite) together around
+    frames 39-41, narrowest at 41, while the PP probability peaks at ``peak_prob`` on 40."""
+    frames = 80
+    channels = np.zeros((frames, len(MOUTH_CHANNELS)))
+    channels[:, CHANNEL_INDEX["jawOpen"]] = 0.5
+    channels[:, CHANNEL_INDEX["mouthLowerDownLeft"]] = channels[:, CHANNEL_INDEX["mouthLowerDownRight"]] = 0.3
+    for frame, jaw in ((39, 0.25), (40, 0.2), (41, 0.15)):
+        channels[frame, CHANNEL_INDEX["jawOpen"]] = jaw
+        channels[frame, CHANNEL_INDEX["mouthClose"]] = 0.05
+        channels[frame, CHANNEL_INDEX["mouthLowerDownLeft"]] = 0.1
+        channels[frame, CHANNEL_INDEX["mouthLowerDownRight"]] = 0.1
+    visemes = np.zeros((frames, len(VISEMES)))
+    visemes[:, VISEMES.index("aa")] = 1.0
+    for frame, prob in ((39, peak_prob * 0.8), (40, peak_prob), (41, peak_prob * 0.9)):
+        visemes[frame] = 0.0
+        visemes[frame, VISEMES.index("PP")] = prob
+        visemes[frame, VISEMES.index("aa")] = 1 - prob
+    return Curves(MODEL_FPS, channels, visemes)
+
+
+def test_hedged_closures_are_sealed_above_the_threshold() -> None:
+    raw = _hedged_closure(0.4)
+    assert not lips_closed(raw.channels).any()
+
+    def closed_frames(threshold: float) -> np.ndarray:
+        post = PostProcess(smoothing_ms=0, seal_threshold=threshold)
+        return np.flatnonzero(lips_closed(post_process(raw, MODEL_FPS, 79 / MODEL_FPS, post).channels))
+
+    assert closed_frames(0.3).tolist() == [41]  # the narrowest frame near the peak, only that one
+    assert closed_frames(0.5).size == 0  # the network is not that sure
+    assert closed_frames(1.0).size == 0  # off
+    out = post_process(raw, MODEL_FPS, 79 / MODEL_FPS, PostProcess(smoothing_ms=0, seal_threshold=0.3))
+    changed = np.flatnonzero(np.any(out.channels != raw.channels, axis=1))
+    assert changed.tolist() == [41]
+    assert out.channels[41, CHANNEL_INDEX["jawOpen"]] == raw.channels[41, CHANNEL_INDEX["jawOpen"]]
+    with pytest.raises(ValueError, match="seal threshold"):
+        PostProcess(seal_threshold=1.5)
+
+
+def test_sealed_poses_keep_the_jaw_and_just_close_the_lips() -> None:
+    rng = np.random.default_rng(0)
+    poses = rng.uniform(0, 1, size=(200, len(MOUTH_CHANNELS)))
+    out = sealed(poses, aperture=0.05)
+    assert np.all(lip_aperture(out) <= 0.05 + 1e-6)
+    assert np.array_equal(out[:, CHANNEL_INDEX["jawOpen"]], poses[:, CHANNEL_INDEX["jawOpen"]])
+    assert np.all((out >= 0) & (out <= 1))
+    lip_opening = [CHANNEL_INDEX[n] for n in LIP_OPENING_CHANNELS]
+    shrunk = np.any(out[:, lip_opening] != poses[:, lip_opening], axis=1)
+    assert shrunk.sum() > 100
+    # no further than needed: where the lips had to come in, they stop at the aperture asked for
+    assert np.allclose(lip_aperture(out[shrunk]), 0.05, atol=1e-6)

@@ -105,6 +105,7 @@ class LIPSYNC_PT_style(_LipSyncPanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.prop(settings, "smoothing_ms")
         row.prop(settings, "smoothing_order")
+        layout.prop(settings, "seal_threshold", slider=True)
 
 
 class LIPSYNC_PT_keys(_LipSyncPanel, bpy.types.Panel):

@@ -131,6 +131,14 @@ class LIPSYNC_PG_scene(bpy.types.PropertyGroup):
         max=5,
         description="Savitzky-Golay polynomial order (higher keeps sharper peaks)",
     )
+    seal_threshold: FloatProperty(
+        name="Seal Lips At",
+        default=PostProcess.seal_threshold,
+        min=0.0,
+        max=1.0,
+        description="Close the lips wherever the model's p/b/m probability peaks at least this high "
+        "(lower = more closures, 1 = off)",
+    )
 
     key_mode: EnumProperty(
         name="Keys",
@@ -164,7 +172,11 @@ class LIPSYNC_PG_scene(bpy.types.PropertyGroup):
         return Style(**{spec.name: getattr(self, spec.name) for spec in STYLE_FIELDS})
 
     def post(self) -> PostProcess:
-        return PostProcess(smoothing_ms=self.smoothing_ms, smoothing_order=self.smoothing_order)
+        return PostProcess(
+            smoothing_ms=self.smoothing_ms,
+            smoothing_order=self.smoothing_order,
+            seal_threshold=self.seal_threshold,
+        )
 
     def keys(self) -> KeyOptions:
         return KeyOptions(self.key_mode, self.key_tolerance, self.key_step)

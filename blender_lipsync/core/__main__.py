@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothing-order", type=int, default=PostProcess.smoothing_order)
     p.add_argument("--anticipation-ms", type=float, default=PostProcess.anticipation_ms)
     p.add_argument(
+        "--seal-threshold",
+        type=float,
+        default=PostProcess.seal_threshold,
+        help="seal the lips where the p/b/m probability peaks at least this (0..1; 1 = off; "
+        f"default {PostProcess.seal_threshold})",
+    )
+    p.add_argument(
         "--model", type=Path, help="model folder (default: the shipped model, or $BLENDER_LIPSYNC_MODEL)"
     )
     p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
@@ -81,6 +88,8 @@ def check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--smoothing-ms must be >= 0, got {args.smoothing_ms}")
     if args.smoothing_order < 0:
         raise UsageError(f"--smoothing-order must be >= 0, got {args.smoothing_order}")
+    if not 0 <= args.seal_threshold <= 1:
+        raise UsageError(f"--seal-threshold must be within 0..1, got {args.seal_threshold}")
 
 
 def load_backend(folder: Path, kind: str) -> Backend:
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     check_numbers(args)
     style = parse_style(args.style)
-    post = PostProcess(args.smoothing_ms, args.smoothing_order, args.anticipation_ms)
+    post = PostProcess(args.smoothing_ms, args.smoothing_order, args.anticipation_ms, args.seal_threshold)
     started = time.perf_counter()
     samples = load_audio(args.audio)  # before the model: a typo in the path should not cost a load
     duration = len(samples) / MODEL_SAMPLE_RATE

@@ -130,6 +130,36 @@ def lip_aperture(channels):
     return relu(jaw_gap + lip_gap - seal)
 
 
+LIP_OPENING_CHANNELS: tuple[str, ...] = (
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "mouthFunnel",
+)
+"""The channels that part the lips on their own, apart from the jaw (see :func:`lip_aperture`)."""
+
+
+def sealed(channels: np.ndarray, aperture: float = CLOSED_LIPS_APERTURE / 2) -> np.ndarray:
+    """The nearest sealed version of each pose (rows of ``channels``): the jaw stays where it
+    is, ``mouthClose`` cancels its lip part, and the lip-opening channels shrink just enough
+    for the lip aperture to reach ``aperture`` (kept as they are where it already does)."""
+    out = np.array(channels, dtype=np.float64, copy=True)
+    jaw, close = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
+    out[:, close] = np.maximum(out[:, close], out[:, jaw])
+    opening = [CHANNEL_INDEX[n] for n in LIP_OPENING_CHANNELS]
+    need = lip_aperture(out) > aperture
+    lo, hi = np.zeros(len(out)), np.ones(len(out))  # the scale of the lip-opening channels
+    base = out[:, opening].copy()
+    for _ in range(30):  # bisection: lip_aperture is monotonic in the scale
+        mid = (lo + hi) / 2
+        out[:, opening] = base * mid[:, None]
+        too_open = lip_aperture(out) > aperture
+        hi, lo = np.where(too_open, mid, hi), np.where(too_open, lo, mid)
+    out[:, opening] = base * np.where(need, lo, 1.0)[:, None]
+    return out
+
+
 def lips_closed(channels: np.ndarray) -> np.ndarray:
     """Boolean per frame: are the lips sealed (as on /p b m/)?"""
     return lip_aperture(channels) < CLOSED_LIPS_APERTURE

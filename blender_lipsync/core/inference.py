@@ -34,6 +34,7 @@ from .contract import (
     Curves,
     frame_count,
     lip_aperture,
+    sealed,
 )
 from .dsp import savgol_filter
 from .style import Style
@@ -63,13 +64,26 @@ def default_model_folder(candidates: tuple[Path, ...] = MODEL_DIRS) -> Path:
     raise ModelFileError(f"no lip-sync model found (looked in {where}): reinstall the extension.")
 
 
+SEAL_THRESHOLD = 0.25
+"""Default :attr:`PostProcess.seal_threshold`, chosen on held-out synthetic voices
+(MODEL_CARD.md, "Lip seals"): the lowest value at which their false closures do not rise."""
+
+SEAL_REACH_S = 0.04
+"""How far (either way) a p/b/m probability peak looks for the most closed pose to seal."""
+
+
 @dataclass(frozen=True)
 class PostProcess:
-    """What happens after the network: smoothing and timing, all cheap to change."""
+    """What happens after the network: lip seals, timing and smoothing, all cheap to change."""
 
     smoothing_ms: float = 60.0  # Savitzky-Golay window; 0 disables smoothing
     smoothing_order: int = 2
     anticipation_ms: float = 0.0  # positive: the mouth moves this much before the sound
+    seal_threshold: float = SEAL_THRESHOLD  # seal the lips where P(p/b/m) peaks at least this; 1 = off
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.seal_threshold <= 1.0:
+            raise ValueError(f"seal threshold must be within 0..1, got {self.seal_threshold}")
 
 
 Progress = Callable[[float], None]
@@ -249,9 +263,42 @@ class LipSync:
 
 def post_process(raw: Curves, fps: float, duration: float, post: PostProcess, lead_s: float = 0.0) -> Curves:
     """50 Hz model output -> curves at ``fps`` over ``duration`` s, starting at source time
-    ``lead_s``: resampled (shifted by the anticipation) and smoothed."""
-    out = resample_curves(raw, fps, duration, lead_s + post.anticipation_ms / 1000.0)
+    ``lead_s``: lips sealed where the model is fairly sure of p/b/m, resampled (shifted by
+    the anticipation) and smoothed."""
+    sealed_raw = seal_lips(raw, post.seal_threshold)
+    out = resample_curves(sealed_raw, fps, duration, lead_s + post.anticipation_ms / 1000.0)
     return smooth(out, post.smoothing_ms, post.smoothing_order)
+
+
+def seal_lips(raw: Curves, threshold: float) -> Curves:
+    """Commit to the lip closures the network hedges on.
+
+    Where it is unsure whether a p/b/m is sealed, a regression network outputs the
+    average of sealed and open: lips nearly but not quite together, which reads as a
+    missed closure.  Wherever the PP viseme probability has a local peak of at least
+    ``threshold``, the most closed pose within ``SEAL_REACH_S`` is sealed (see
+    :func:`contract.sealed`: jaw kept, lips brought together).  ``threshold`` >= 1 turns
+    this off.
+    """
+    if threshold >= 1.0 or raw.frames == 0:
+        return raw
+    reach = max(1, round(SEAL_REACH_S * raw.fps))
+    prob = raw.visemes[:, VISEMES.index("PP")]
+    peaks = np.nonzero((prob >= threshold) & (prob >= _window_max(prob, reach)))[0]
+    gap = lip_aperture(raw.channels)
+    targets = {lo + int(np.argmin(gap[lo : c + reach + 1])) for c in peaks for lo in [max(0, c - reach)]}
+    open_targets = np.array(sorted(i for i in targets if gap[i] >= CLOSED_LIPS_APERTURE), dtype=int)
+    if open_targets.size == 0:
+        return raw
+    channels = np.array(raw.channels, copy=True)
+    channels[open_targets] = sealed(channels[open_targets])
+    return Curves(raw.fps, channels, raw.visemes)
+
+
+def _window_max(values: np.ndarray, reach: int) -> np.ndarray:
+    """The maximum of ``values`` over each index's window of +-``reach`` (edges padded)."""
+    padded = np.pad(values, reach, mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
 
 
 def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float = 0.0) -> Curves:

@@ -10,7 +10,7 @@ from blender_lipsync.blender import api, compat, engine
 from blender_lipsync.blender.bake import GENERATED_TAG, KeyOptions
 from blender_lipsync.core.audio import load_audio
 from blender_lipsync.core.contract import CHANNEL_INDEX, MOUTH_CHANNELS, lip_aperture
-from blender_lipsync.core.inference import PostProcess, resample_curves
+from blender_lipsync.core.inference import PostProcess, post_process
 from blender_lipsync.core.style import Style
 from tests.blender.helpers import DEMO_WAV, demo_phones, fcurve_values, make_face, snapshot
 
@@ -66,16 +66,35 @@ def test_keys_match_the_audio_heard_at_each_frame(face, strip, fps, fps_base) ->
     strip.sound_offset = 0.25  # and the audio inside the strip starts 0.25 s into the file
     assert _generate(strip="Dialog", key_mode="EVERY", smoothing_ms=0.0) == {"FINISHED"}
     timing = compat.strip_timing(strip)
-    rate = fps / fps_base
     frames = np.arange(timing.left, timing.right)
     baked = _channels_at(_only_action(face), frames)
-    # reference: the core's curves sampled at the source time heard on each frame
-    lipsync = engine.get_engine("ONNX")
-    raw = lipsync.model_curves(load_audio(DEMO_WAV), Style())
-    lead = (timing.left - timing.content_start) / rate + 0.25
-    expected = resample_curves(raw, rate, (len(frames) - 1) / rate, lead).channels
+    expected = _core_channels(strip, PostProcess(smoothing_ms=0.0), sound_offset=0.25)
     assert timing.left == 17 and len(frames) == len(expected)
     assert np.abs(baked - expected).max() < 1e-4
+
+
+def _core_channels(strip, post: PostProcess, sound_offset: float = 0.0) -> np.ndarray:
+    """The core's curves for the strip, sampled at the source time heard on each frame."""
+    timing = compat.strip_timing(strip)
+    rate = compat.scene_fps(bpy.context.scene)
+    frames = timing.right - timing.left
+    raw = engine.get_engine("ONNX").model_curves(load_audio(DEMO_WAV), Style())
+    lead = (timing.left - timing.content_start) / rate + sound_offset
+    return post_process(raw, rate, (frames - 1) / rate, post, lead).channels
+
+
+def test_seal_threshold_reaches_the_keys(face, strip) -> None:
+    frames = np.arange(compat.strip_timing(strip).left, compat.strip_timing(strip).right)
+    baked = {}
+    for threshold in (1.0, 0.0):  # off, then every p/b/m probability peak sealed
+        bpy.ops.lipsync.clear()
+        assert _generate(strip="Dialog", key_mode="EVERY", smoothing_ms=0.0, seal_threshold=threshold) == {
+            "FINISHED"
+        }
+        baked[threshold] = _channels_at(_only_action(face), frames)
+        expected = _core_channels(strip, PostProcess(smoothing_ms=0.0, seal_threshold=threshold))
+        assert np.abs(baked[threshold] - expected).max() < 1e-4
+    assert (lip_aperture(baked[0.0]) < 0.1).sum() > (lip_aperture(baked[1.0]) < 0.1).sum()
 
 
 def test_reduced_keys_are_sparse_and_within_tolerance(face, strip) -> None:
