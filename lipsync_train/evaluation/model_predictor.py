@@ -2,7 +2,8 @@
 
 ``DIR`` is a model folder (``model.safetensors`` + ``config.json``, as shipped in
 ``models/`` or written by training to ``<run>/best``) or an exported ONNX folder.
-The predictor sees only the audio, at the neutral style and default post-processing.
+The predictor sees only the audio, at the neutral style and default post-processing
+(``model-unsealed:DIR``: the same with the lip seals off, to show what they add).
 """
 
 from __future__ import annotations
@@ -12,20 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from blender_lipsync.core.contract import Curves
-from blender_lipsync.core.inference import Backend, LipSync, TorchBackend, default_model_folder
+from blender_lipsync.core.inference import Backend, LipSync, PostProcess, TorchBackend, default_model_folder
 
 
-def _predictor(backend: Backend):
+def _predictor(backend: Backend, post: PostProcess | None = None):
     lipsync = LipSync(backend)
 
     def predict(audio: np.ndarray, fps: float) -> Curves:
-        return lipsync.curves(audio, sample_rate=16000, fps=fps)
+        return lipsync.curves(audio, sample_rate=16000, fps=fps, post=post)
 
     return predict
 
 
 def torch_predictor(folder: str | None = None):
     return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()))
+
+
+def unsealed_torch_predictor(folder: str | None = None):
+    backend = TorchBackend.from_folder(Path(folder) if folder else default_model_folder())
+    return _predictor(backend, PostProcess(seal_threshold=1.0))
 
 
 def onnx_predictor(folder: str | None = None):

@@ -201,6 +201,11 @@ register_lazy(
     doc="the network with torch: model:DIR (default models/lipsync; a training run's best/ works)",
 )
 register_lazy(
+    "model-unsealed",
+    "lipsync_train.evaluation.model_predictor:unsealed_torch_predictor",
+    doc="the network with torch, lip seals off (seal threshold 1): model-unsealed:DIR",
+)
+register_lazy(
     "onnx",
     "lipsync_train.evaluation.model_predictor:onnx_predictor",
     doc="the exported network with onnxruntime: onnx:DIR",
