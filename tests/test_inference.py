@@ -200,11 +200,13 @@ def test_yardstick_scores_a_model_folder(model_folder: Path) -> None:
     ref = predictors.teacher_curves(rec.audio, rec.phones, 24.0)
     scores = metrics.score(curves, ref, rec.phones)
     assert curves.frames == ref.frames and 0.0 <= scores["viseme_accuracy"] <= 1.0
-    unsealed = predictors.load(f"model-unsealed:{model_folder}")(rec.audio, 24.0, rec.phones)
+    unsealed = predictors.load(f"model-seal:1:{model_folder}")(rec.audio, 24.0, rec.phones)
     lipsync = LipSync(TorchBackend.from_folder(model_folder))
     off = lipsync.curves(rec.audio, 16000, 24.0, post=PostProcess(seal_threshold=1.0))
     assert np.array_equal(unsealed.channels, off.channels)
     assert lips_closed(unsealed.channels).sum() <= lips_closed(curves.channels).sum()
+    with pytest.raises(ValueError, match="threshold"):
+        predictors.load(f"model-seal:often:{model_folder}")
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 ``DIR`` is a model folder (``model.safetensors`` + ``config.json``, as shipped in
 ``models/`` or written by training to ``<run>/best``) or an exported ONNX folder.
 The predictor sees only the audio, at the neutral style and default post-processing
-(``model-unsealed:DIR``: the same with the lip seals off, to show what they add).
+(``model-seal:T:DIR``: the same at lip-seal threshold T; ``model-seal:1:DIR`` turns them off).
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ def torch_predictor(folder: str | None = None):
     return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()))
 
 
-def unsealed_torch_predictor(folder: str | None = None):
-    backend = TorchBackend.from_folder(Path(folder) if folder else default_model_folder())
-    return _predictor(backend, PostProcess(seal_threshold=1.0))
+def sealed_torch_predictor(arg: str | None = None):
+    """``T`` or ``T:DIR``: the network at lip-seal threshold T (1 = seals off)."""
+    threshold, _, folder = (arg or "").partition(":")
+    try:
+        post = PostProcess(seal_threshold=float(threshold))
+    except ValueError as exc:
+        raise ValueError(f"model-seal:T[:DIR] needs a threshold T in 0..1, got {threshold!r}") from exc
+    return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()), post)
 
 
 def onnx_predictor(folder: str | None = None):

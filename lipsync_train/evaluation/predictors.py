@@ -201,9 +201,9 @@ register_lazy(
     doc="the network with torch: model:DIR (default models/lipsync; a training run's best/ works)",
 )
 register_lazy(
-    "model-unsealed",
-    "lipsync_train.evaluation.model_predictor:unsealed_torch_predictor",
-    doc="the network with torch, lip seals off (seal threshold 1): model-unsealed:DIR",
+    "model-seal",
+    "lipsync_train.evaluation.model_predictor:sealed_torch_predictor",
+    doc="the network with torch at another lip-seal threshold: model-seal:T:DIR (T=1: seals off)",
 )
 register_lazy(
     "onnx",
