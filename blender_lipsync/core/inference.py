@@ -286,13 +286,19 @@ def seal_lips(raw: Curves, threshold: float) -> Curves:
     prob = raw.visemes[:, VISEMES.index("PP")]
     peaks = np.nonzero((prob >= threshold) & (prob >= _window_max(prob, reach)))[0]
     gap = lip_aperture(raw.channels)
-    targets = {lo + int(np.argmin(gap[lo : c + reach + 1])) for c in peaks for lo in [max(0, c - reach)]}
+    targets = {_most_closed_near(gap, peak, reach) for peak in peaks}
     open_targets = np.array(sorted(i for i in targets if gap[i] >= CLOSED_LIPS_APERTURE), dtype=int)
     if open_targets.size == 0:
         return raw
     channels = np.array(raw.channels, copy=True)
     channels[open_targets] = sealed(channels[open_targets])
     return Curves(raw.fps, channels, raw.visemes)
+
+
+def _most_closed_near(gap: np.ndarray, frame: int, reach: int) -> int:
+    """The frame of smallest lip aperture within +-``reach`` of ``frame``."""
+    first = max(0, frame - reach)
+    return first + int(np.argmin(gap[first : frame + reach + 1]))
 
 
 def _window_max(values: np.ndarray, reach: int) -> np.ndarray:
