@@ -307,8 +307,8 @@ def add_breaths(
 
     Each pause long enough for one (after ``BREATH_GAP_S`` on both sides) gets a sound
     with probability ``strength`` / 2: a breath 12-40 dB or a click 10-30 dB under the
-    speech level (RMS against ``active_power``).  Returns (float32
-    audio, the number of sounds added).  The labels stay silence: a mouth at rest.
+    speech level (RMS against ``active_power``).  Returns (float32 audio, the number of
+    sounds added).  The labels stay silence: a mouth at rest.
     """
     s = float(np.clip(strength, 0.0, 1.0))
     y = np.asarray(audio, np.float64).copy()

@@ -233,16 +233,16 @@ def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> Non
     frames = 100
     channels = np.zeros((frames, len(MOUTH_CHANNELS)), np.float32)
     channels[:, CHANNEL_INDEX["jawOpen"]] = 0.5  # open mouth...
-    sealed = 40 + phase
-    channels[sealed, CHANNEL_INDEX["jawOpen"]] = 0.0  # ...sealed for one 20 ms frame
+    seal_frame = 40 + phase
+    channels[seal_frame, CHANNEL_INDEX["jawOpen"]] = 0.0  # ...sealed for one 20 ms frame
     visemes = np.full((frames, len(VISEMES)), 1.0 / len(VISEMES), np.float32)
     raw = Curves(MODEL_FPS, channels, visemes)
     out = resample_curves(raw, fps, (frames - 1) / MODEL_FPS)
     closed = lips_closed(out.channels)
     assert closed.sum() == 1
     (k,) = np.flatnonzero(closed)
-    assert abs(k / fps - sealed / MODEL_FPS) <= 0.5 / fps + 1e-9  # on the frame whose span holds it
-    unsealed = np.where(np.arange(frames)[:, None] == sealed, channels[0], channels)
+    assert abs(k / fps - seal_frame / MODEL_FPS) <= 0.5 / fps + 1e-9  # on the frame whose span holds it
+    unsealed = np.where(np.arange(frames)[:, None] == seal_frame, channels[0], channels)
     open_raw = Curves(MODEL_FPS, unsealed, visemes)
     assert not lips_closed(resample_curves(open_raw, fps, (frames - 1) / MODEL_FPS).channels).any()
 

@@ -25,8 +25,13 @@ def _predictor(backend: Backend, post: PostProcess | None = None):
     return predict
 
 
+def _model_folder(folder: str | None) -> Path:
+    """The folder named after ``model:``/``onnx:``, else the shipped model."""
+    return Path(folder) if folder else default_model_folder()
+
+
 def torch_predictor(folder: str | None = None):
-    return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()))
+    return _predictor(TorchBackend.from_folder(_model_folder(folder)))
 
 
 def sealed_torch_predictor(arg: str | None = None):
@@ -36,10 +41,10 @@ def sealed_torch_predictor(arg: str | None = None):
         post = PostProcess(seal_threshold=float(threshold))
     except ValueError as exc:
         raise ValueError(f"model-seal:T[:DIR] needs a threshold T in 0..1, got {threshold!r}") from exc
-    return _predictor(TorchBackend.from_folder(Path(folder) if folder else default_model_folder()), post)
+    return _predictor(TorchBackend.from_folder(_model_folder(folder)), post)
 
 
 def onnx_predictor(folder: str | None = None):
     from blender_lipsync.core.onnx_backend import OnnxBackend
 
-    return _predictor(OnnxBackend(Path(folder) if folder else default_model_folder()))
+    return _predictor(OnnxBackend(_model_folder(folder)))
