@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -47,6 +48,8 @@ BLENDER_TESTS = {
     "blender52": "tests/blender",
 }
 """Blender as a Python module (both Pythons Blender ships), and the tests each one runs."""
+ENV_SIZE_GB = {"py311": 1.8, "blender42": 1.1, "blender45": 1.1, "blender50": 2.1, "blender52": 1.1}
+"""Installed size of each environment (measured with du); pip needs about as much again while unpacking."""
 APT_LIST = ROOT / "requirements" / "apt.txt"
 MODULES = {
     "demo": "lipsync_train.demo",
@@ -113,12 +116,26 @@ def ensure_env(name: str = "py311") -> Path:
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == digest:
         return python
+    ensure_disk_space(name, venv.parent)
     if not python.exists():
         _check([_find_python(version), "-m", "venv", venv])
     _check([python, "-m", "pip", "install", "-q", "--upgrade", "pip==26.3"])
     _check([python, "-m", "pip", "install", "-q", "-r", lock])
     stamp.write_text(digest)
     return python
+
+
+def ensure_disk_space(name: str, folder: Path) -> None:
+    """Stop with a clear message, before pip starts, when an environment cannot fit on disk."""
+    need_gb = 2 * ENV_SIZE_GB[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    for place in {folder, Path(tempfile.gettempdir())}:
+        free_gb = shutil.disk_usage(place).free / 1e9
+        if free_gb < need_gb:
+            sys.exit(
+                f"not enough disk space for the {name} environment: {free_gb:.1f} GB free in {place}, "
+                f"about {need_gb:.1f} GB needed while pip installs it; free some space and rerun"
+            )
 
 
 def setup() -> Path:
