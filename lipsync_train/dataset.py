@@ -45,6 +45,7 @@ class _Entry:
     offset: int
     samples: int
     phones: list[Phone]
+    lang: str
 
 
 def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entry]:
@@ -57,7 +58,7 @@ def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entr
             if english_only and not rec["lang"].startswith("en"):
                 continue
             phones = [Phone(*p) for p in rec["phones"]]
-            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones))
+            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones, rec["lang"]))
     if not entries:
         raise FileNotFoundError(f"no {split} utterances under {root}: run `python build.py corpus` first")
     return entries
@@ -70,11 +71,27 @@ def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
     return np.array([PHONE_INDEX[phones[i].label] for i in which], dtype=np.int64)
 
 
+def draw_weights(entries: list[_Entry], other_languages: float | None = None) -> np.ndarray:
+    """Probability of drawing each utterance: in proportion to its duration, with the
+    non-English utterances together given ``other_languages`` of the draws when set."""
+    weights = np.array([e.samples for e in entries], dtype=np.float64)
+    if other_languages is not None:
+        if not 0.0 < other_languages < 1.0:
+            raise ValueError(f"other_languages must be between 0 and 1, got {other_languages}")
+        english = np.array([e.lang.startswith("en") for e in entries])
+        if english.all() or not english.any():
+            raise ValueError("other_languages needs both English and other-language utterances")
+        weights[english] *= (1.0 - other_languages) / weights[english].sum()
+        weights[~english] *= other_languages / weights[~english].sum()
+    return weights / weights.sum()
+
+
 class CorpusWindows:
     """Random fixed-length windows of a corpus split, drawn in proportion to duration.
 
     ``augment`` (0-1) is the strength of the on-the-fly chain; 0 (held-out data) hears
-    the corpus audio as stored.
+    the corpus audio as stored.  ``other_languages`` (0-1), when given, is the share of
+    windows drawn from non-English utterances instead of their share of the hours.
     """
 
     def __init__(
@@ -84,13 +101,13 @@ class CorpusWindows:
         window_s: float = 4.0,
         style_spread: float = 1.0,
         augment: float = 0.0,
+        other_languages: float | None = None,
     ) -> None:
         self.entries = load_index(root, split)
         self.window_frames = round(window_s * MODEL_FPS)
         self.style_spread = style_spread
         self.augment = augment
-        weights = np.array([e.samples for e in self.entries], dtype=np.float64)
-        self.weights = weights / weights.sum()
+        self.weights = draw_weights(self.entries, other_languages)
         self._pcm: dict[Path, np.ndarray] = {}
 
     @property

@@ -173,7 +173,9 @@ def train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = CorpusWindows(args.corpus, "train", window_s=args.window, augment=args.augment)
+    data = CorpusWindows(
+        args.corpus, "train", window_s=args.window, augment=args.augment, other_languages=args.other_languages
+    )
     heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window)
     eval_rng = np.random.default_rng(12345)
     device = (
@@ -315,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.8,
         help="strength (0-1) of the on-the-fly speed/reverb/EQ/band/noise/gain chain; 0 turns it off",
+    )
+    p.add_argument(
+        "--other-languages",
+        type=float,
+        help="share (0-1) of training windows drawn from non-English speech (default: their share of hours)",
     )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch", type=int, default=8)

@@ -255,3 +255,24 @@ def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
         assert np.array_equal(example.phones, phone_ids(phones, times))
         checked += 1
     assert checked >= 2
+
+
+def _entries(*specs: tuple[str, int]) -> list:
+    from lipsync_train.dataset import _Entry
+
+    return [_Entry(Path("shard.pcm"), 0, samples, [], lang) for lang, samples in specs]
+
+
+def test_draw_weights_follow_hours_unless_a_language_share_is_asked() -> None:
+    from lipsync_train.dataset import draw_weights
+
+    entries = _entries(("en-us", 300), ("en-gb", 500), ("de", 100), ("fi", 100))
+    assert np.allclose(draw_weights(entries), [0.3, 0.5, 0.1, 0.1])
+    shared = draw_weights(entries, other_languages=0.4)
+    assert np.isclose(shared[2:].sum(), 0.4) and np.isclose(shared.sum(), 1.0)
+    assert np.isclose(shared[1] / shared[0], 5 / 3) and np.isclose(shared[2], shared[3])  # hours, per group
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            draw_weights(entries, other_languages=bad)
+    with pytest.raises(ValueError, match="both English and other-language"):
+        draw_weights(_entries(("en-us", 300)), other_languages=0.3)
