@@ -319,6 +319,8 @@ def test_cli_exit_codes(tmp_path: Path, model_folder: Path, capsys: pytest.Captu
     assert failure(capsys, DEMO, "--fps", "0", *model)[0] == 2
     code, err = failure(capsys, DEMO, "--seal-threshold", "1.5", *model)
     assert code == 2 and "--seal-threshold" in err
+    code, err = failure(capsys, DEMO, "--vowel-open-threshold", "-1", *model)
+    assert code == 2 and "--vowel-open-threshold" in err
     assert failure(capsys, DEMO, "--format", "xml", *model)[0] == 2
     assert failure(capsys, DEMO, "--backend", "onnx", *model)[0] == 4  # no encoder.onnx there
     assert not list(tmp_path.glob("x.*"))

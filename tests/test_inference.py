@@ -21,6 +21,7 @@ from blender_lipsync.core.contract import (
     frame_count,
     lip_aperture,
     lips_closed,
+    parted,
     sealed,
 )
 from blender_lipsync.core.inference import (
@@ -205,8 +206,13 @@ def test_yardstick_scores_a_model_folder(model_folder: Path) -> None:
     off = lipsync.curves(rec.audio, 16000, 24.0, post=PostProcess(seal_threshold=1.0))
     assert np.array_equal(unsealed.channels, off.channels)
     assert lips_closed(unsealed.channels).sum() <= lips_closed(curves.channels).sum()
-    with pytest.raises(ValueError, match="threshold"):
-        predictors.load(f"model-seal:often:{model_folder}")
+    unparted = predictors.load(f"model-part:1:{model_folder}")(rec.audio, 24.0, rec.phones)
+    off = lipsync.curves(rec.audio, 16000, 24.0, post=PostProcess(vowel_open_threshold=1.0))
+    assert np.array_equal(unparted.channels, off.channels)
+    assert lips_closed(unparted.channels).sum() >= lips_closed(curves.channels).sum()
+    for prefix in ("model-seal", "model-part"):
+        with pytest.raises(ValueError, match=f"{prefix}:T.*threshold"):
+            predictors.load(f"{prefix}:often:{model_folder}")
 
 
 @pytest.mark.slow
@@ -299,3 +305,52 @@ def test_sealed_poses_keep_the_jaw_and_just_close_the_lips() -> None:
     assert shrunk.sum() > 100
     # no further than needed: where the lips had to come in, they stop at the aperture asked for
     assert np.allclose(lip_aperture(out[shrunk]), 0.05, atol=1e-6)
+
+
+def _shut_vowel(vowel_prob: float) -> Curves:
+    """Open /a/ with the lips shut on frames 30-32, where the vowel visemes hold ``vowel_prob``
+    (the rest on PP), and a real closure on frame 50 where PP is sure."""
+    frames = 80
+    channels = np.zeros((frames, len(MOUTH_CHANNELS)))
+    channels[:, CHANNEL_INDEX["jawOpen"]] = 0.4
+    for frame in (30, 31, 32, 50):
+        channels[frame, CHANNEL_INDEX["mouthClose"]] = 0.4
+        channels[frame, CHANNEL_INDEX["mouthPressLeft"]] = 0.2
+    visemes = np.zeros((frames, len(VISEMES)))
+    visemes[:, VISEMES.index("aa")] = 1.0
+    visemes[30:33, VISEMES.index("aa")] = vowel_prob * 0.7
+    visemes[30:33, VISEMES.index("E")] = vowel_prob * 0.3
+    visemes[30:33, VISEMES.index("PP")] = 1 - vowel_prob
+    visemes[50] = 0.0
+    visemes[50, VISEMES.index("PP")] = 1.0
+    return Curves(MODEL_FPS, channels, visemes)
+
+
+def test_lips_shut_on_a_sure_vowel_are_parted_above_the_threshold() -> None:
+    def closed_frames(vowel_prob: float, threshold: float) -> list[int]:
+        post = PostProcess(smoothing_ms=0, seal_threshold=1.0, vowel_open_threshold=threshold)
+        out = post_process(_shut_vowel(vowel_prob), MODEL_FPS, 79 / MODEL_FPS, post)
+        return np.flatnonzero(lips_closed(out.channels)).tolist()
+
+    assert closed_frames(0.95, 1.0) == [30, 31, 32, 50]  # off
+    assert closed_frames(0.95, 0.9) == [50]  # the sure vowel opens, the p/b/m stays
+    assert closed_frames(0.8, 0.9) == [30, 31, 32, 50]  # not sure enough of the vowel
+    assert closed_frames(0.8, 0.5) == [50]
+    with pytest.raises(ValueError, match="vowel open threshold"):
+        PostProcess(vowel_open_threshold=-0.1)
+
+
+def test_parted_poses_keep_the_jaw_and_just_open_the_lips() -> None:
+    rng = np.random.default_rng(1)
+    poses = sealed(rng.uniform(0, 1, size=(200, len(MOUTH_CHANNELS))), aperture=0.02)
+    out = parted(poses, aperture=0.12)
+    assert np.all(lip_aperture(out) >= 0.12 - 1e-9)
+    assert np.array_equal(out[:, CHANNEL_INDEX["jawOpen"]], poses[:, CHANNEL_INDEX["jawOpen"]])
+    assert np.all((out >= 0) & (out <= 1))
+    # where the jaw alone can open them, the lower lip is left as it was; elsewhere it may drop
+    jaw_enough = poses[:, CHANNEL_INDEX["jawOpen"]] >= 0.12
+    lower = CHANNEL_INDEX["mouthLowerDownLeft"]
+    assert 20 < jaw_enough.sum() < 200
+    assert np.array_equal(out[jaw_enough, lower], poses[jaw_enough, lower])
+    assert np.all(out[~jaw_enough, lower] >= poses[~jaw_enough, lower])
+    assert np.any(out[~jaw_enough, lower] > poses[~jaw_enough, lower])

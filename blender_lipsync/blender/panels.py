@@ -106,6 +106,7 @@ class LIPSYNC_PT_style(_LipSyncPanel, bpy.types.Panel):
         row.prop(settings, "smoothing_ms")
         row.prop(settings, "smoothing_order")
         layout.prop(settings, "seal_threshold", slider=True)
+        layout.prop(settings, "vowel_open_threshold", slider=True)
 
 
 class LIPSYNC_PT_keys(_LipSyncPanel, bpy.types.Panel):

@@ -139,6 +139,14 @@ class LIPSYNC_PG_scene(bpy.types.PropertyGroup):
         description="Close the lips wherever the model's p/b/m probability peaks at least this high "
         "(lower = more closures, 1 = off)",
     )
+    vowel_open_threshold: FloatProperty(
+        name="Part Lips on Vowels At",
+        default=PostProcess.vowel_open_threshold,
+        min=0.0,
+        max=1.0,
+        description="Open lips the curves keep shut wherever the model is at least this sure of a vowel "
+        "(lower = fewer shut vowels, 1 = off)",
+    )
 
     key_mode: EnumProperty(
         name="Keys",
@@ -176,6 +184,7 @@ class LIPSYNC_PG_scene(bpy.types.PropertyGroup):
             smoothing_ms=self.smoothing_ms,
             smoothing_order=self.smoothing_order,
             seal_threshold=self.seal_threshold,
+            vowel_open_threshold=self.vowel_open_threshold,
         )
 
     def keys(self) -> KeyOptions:

@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {PostProcess.seal_threshold})",
     )
     p.add_argument(
+        "--vowel-open-threshold",
+        type=float,
+        default=PostProcess.vowel_open_threshold,
+        help="part lips the curves shut where the vowel probability is at least this (0..1; 1 = off; "
+        f"default {PostProcess.vowel_open_threshold})",
+    )
+    p.add_argument(
         "--model", type=Path, help="model folder (default: the shipped model, or $BLENDER_LIPSYNC_MODEL)"
     )
     p.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto")
@@ -88,8 +95,11 @@ def check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--smoothing-ms must be >= 0, got {args.smoothing_ms}")
     if args.smoothing_order < 0:
         raise UsageError(f"--smoothing-order must be >= 0, got {args.smoothing_order}")
-    if not 0 <= args.seal_threshold <= 1:
-        raise UsageError(f"--seal-threshold must be within 0..1, got {args.seal_threshold}")
+    thresholds = {"--seal-threshold": args.seal_threshold}
+    thresholds["--vowel-open-threshold"] = args.vowel_open_threshold
+    for flag, value in thresholds.items():
+        if not 0 <= value <= 1:
+            raise UsageError(f"{flag} must be within 0..1, got {value}")
 
 
 def load_backend(folder: Path, kind: str) -> Backend:
@@ -137,7 +147,13 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     check_numbers(args)
     style = parse_style(args.style)
-    post = PostProcess(args.smoothing_ms, args.smoothing_order, args.anticipation_ms, args.seal_threshold)
+    post = PostProcess(
+        args.smoothing_ms,
+        args.smoothing_order,
+        args.anticipation_ms,
+        args.seal_threshold,
+        args.vowel_open_threshold,
+    )
     started = time.perf_counter()
     samples = load_audio(args.audio)  # before the model: a typo in the path should not cost a load
     duration = len(samples) / MODEL_SAMPLE_RATE

@@ -70,6 +70,8 @@ VISEMES: tuple[str, ...] = (
     "U",
 )
 """The 15 Oculus visemes, in their canonical order."""
+VOWEL_VISEMES: tuple[str, ...] = ("aa", "E", "I", "O", "U")
+"""The visemes of vowels: the lips are apart on all of them."""
 
 RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
 """Rhubarb Lip Sync / Preston Blair mouth chart: A closed (M B P), B slightly open with
@@ -157,6 +159,21 @@ def sealed(channels: np.ndarray, aperture: float = CLOSED_LIPS_APERTURE / 2) -> 
         too_open = lip_aperture(out) > aperture
         hi, lo = np.where(too_open, mid, hi), np.where(too_open, lo, mid)
     out[:, opening] = base * np.where(need, lo, 1.0)[:, None]
+    return out
+
+
+def parted(channels: np.ndarray, aperture: float = 1.2 * CLOSED_LIPS_APERTURE) -> np.ndarray:
+    """Each pose (rows of ``channels``) with the lips apart by at least ``aperture``: the jaw
+    stays, ``mouthClose`` lets go of its lip part, presses release, and what the jaw cannot
+    open the lower lip does (``mouthLowerDown``)."""
+    out = np.array(channels, dtype=np.float64, copy=True)
+    jaw, close = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
+    out[:, close] = np.clip(np.minimum(out[:, close], out[:, jaw] - aperture), 0.0, 1.0)
+    for name in ("mouthPressLeft", "mouthPressRight"):
+        out[:, CHANNEL_INDEX[name]] = 0.0
+    short = np.maximum(aperture - lip_aperture(out), 0.0)
+    for name in ("mouthLowerDownLeft", "mouthLowerDownRight"):  # half-weighted in lip_aperture
+        out[:, CHANNEL_INDEX[name]] = np.clip(out[:, CHANNEL_INDEX[name]] + 2.0 * short, 0.0, 1.0)
     return out
 
 

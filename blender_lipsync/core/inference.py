@@ -31,9 +31,11 @@ from .contract import (
     MODEL_FPS,
     MOUTH_CHANNELS,
     VISEMES,
+    VOWEL_VISEMES,
     Curves,
     frame_count,
     lip_aperture,
+    parted,
     sealed,
 )
 from .dsp import savgol_filter
@@ -68,6 +70,10 @@ SEAL_THRESHOLD = 0.25
 """Default :attr:`PostProcess.seal_threshold`, chosen on held-out synthetic voices
 (MODEL_CARD.md, "Lip seals"): the lowest value at which their false closures do not rise."""
 
+VOWEL_OPEN_THRESHOLD = 0.9
+"""Default :attr:`PostProcess.vowel_open_threshold`, chosen on held-out synthetic voices
+(MODEL_CARD.md, "Parted vowels"): the setting whose bilabial recall stays within 0.005."""
+
 SEAL_REACH_S = 0.04
 """How far (either way) a p/b/m probability peak looks for the most closed pose to seal."""
 
@@ -80,10 +86,13 @@ class PostProcess:
     smoothing_order: int = 2
     anticipation_ms: float = 0.0  # positive: the mouth moves this much before the sound
     seal_threshold: float = SEAL_THRESHOLD  # seal the lips where P(p/b/m) peaks at least this; 1 = off
+    vowel_open_threshold: float = VOWEL_OPEN_THRESHOLD  # part shut lips where P(vowel) >= this; 1 = off
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.seal_threshold <= 1.0:
             raise ValueError(f"seal threshold must be within 0..1, got {self.seal_threshold}")
+        if not 0.0 <= self.vowel_open_threshold <= 1.0:
+            raise ValueError(f"vowel open threshold must be within 0..1, got {self.vowel_open_threshold}")
 
 
 Progress = Callable[[float], None]
@@ -265,7 +274,7 @@ def post_process(raw: Curves, fps: float, duration: float, post: PostProcess, le
     """50 Hz model output -> curves at ``fps`` over ``duration`` s, starting at source time
     ``lead_s``: lips sealed where the model is fairly sure of p/b/m, resampled (shifted by
     the anticipation) and smoothed."""
-    sealed_raw = seal_lips(raw, post.seal_threshold)
+    sealed_raw = part_vowels(seal_lips(raw, post.seal_threshold), post.vowel_open_threshold)
     out = resample_curves(sealed_raw, fps, duration, lead_s + post.anticipation_ms / 1000.0)
     return smooth(out, post.smoothing_ms, post.smoothing_order)
 
@@ -292,6 +301,26 @@ def seal_lips(raw: Curves, threshold: float) -> Curves:
         return raw
     channels = np.array(raw.channels, copy=True)
     channels[open_targets] = sealed(channels[open_targets])
+    return Curves(raw.fps, channels, raw.visemes)
+
+
+def part_vowels(raw: Curves, threshold: float) -> Curves:
+    """Open the lips the channels shut while the network is sure it hears a vowel.
+
+    The channel regression sometimes keeps the lips together through a short vowel
+    next to /m/ or after a seal, while the viseme head is confident of the vowel.
+    Where the vowel visemes together reach ``threshold`` and the lips are closed, the
+    lips are parted just past the closed-lips aperture (:func:`contract.parted`).
+    ``threshold`` >= 1 turns this off.
+    """
+    if threshold >= 1.0 or raw.frames == 0:
+        return raw
+    vowel = raw.visemes[:, [VISEMES.index(v) for v in VOWEL_VISEMES]].sum(axis=1)
+    shut = np.nonzero((vowel >= threshold) & (lip_aperture(raw.channels) < CLOSED_LIPS_APERTURE))[0]
+    if shut.size == 0:
+        return raw
+    channels = np.array(raw.channels, copy=True)
+    channels[shut] = parted(channels[shut])
     return Curves(raw.fps, channels, raw.visemes)
 
 

@@ -3,7 +3,8 @@
 ``DIR`` is a model folder (``model.safetensors`` + ``config.json``, as shipped in
 ``models/`` or written by training to ``<run>/best``) or an exported ONNX folder.
 The predictor sees only the audio, at the neutral style and default post-processing
-(``model-seal:T:DIR``: the same at lip-seal threshold T; ``model-seal:1:DIR`` turns them off).
+(``model-seal:T:DIR``: the same at lip-seal threshold T; ``model-seal:1:DIR`` turns them off;
+``model-part:T:DIR``: at vowel-parting threshold T, ``model-part:1:DIR`` off).
 """
 
 from __future__ import annotations
@@ -34,14 +35,24 @@ def torch_predictor(folder: str | None = None):
     return _predictor(TorchBackend.from_folder(_model_folder(folder)))
 
 
-def sealed_torch_predictor(arg: str | None = None):
-    """``T`` or ``T:DIR``: the network at lip-seal threshold T (1 = seals off)."""
+def _threshold_predictor(arg: str | None, field: str, prefix: str):
+    """``T`` or ``T:DIR``: the network with PostProcess ``field`` at T."""
     threshold, _, folder = (arg or "").partition(":")
     try:
-        post = PostProcess(seal_threshold=float(threshold))
+        post = PostProcess(**{field: float(threshold)})
     except ValueError as exc:
-        raise ValueError(f"model-seal:T[:DIR] needs a threshold T in 0..1, got {threshold!r}") from exc
+        raise ValueError(f"{prefix}:T[:DIR] needs a threshold T in 0..1, got {threshold!r}") from exc
     return _predictor(TorchBackend.from_folder(_model_folder(folder)), post)
+
+
+def sealed_torch_predictor(arg: str | None = None):
+    """``T`` or ``T:DIR``: the network at lip-seal threshold T (1 = seals off)."""
+    return _threshold_predictor(arg, "seal_threshold", "model-seal")
+
+
+def parted_torch_predictor(arg: str | None = None):
+    """``T`` or ``T:DIR``: the network at vowel-parting threshold T (1 = off)."""
+    return _threshold_predictor(arg, "vowel_open_threshold", "model-part")
 
 
 def onnx_predictor(folder: str | None = None):

@@ -206,6 +206,11 @@ register_lazy(
     doc="the network with torch at another lip-seal threshold: model-seal:T:DIR (T=1: seals off)",
 )
 register_lazy(
+    "model-part",
+    "lipsync_train.evaluation.model_predictor:parted_torch_predictor",
+    doc="the network with torch at another vowel-parting threshold: model-part:T:DIR (T=1: off)",
+)
+register_lazy(
     "onnx",
     "lipsync_train.evaluation.model_predictor:onnx_predictor",
     doc="the exported network with onnxruntime: onnx:DIR",

@@ -97,6 +97,19 @@ def test_seal_threshold_reaches_the_keys(face, strip) -> None:
     assert (lip_aperture(baked[0.0]) < 0.1).sum() > (lip_aperture(baked[1.0]) < 0.1).sum()
 
 
+def test_vowel_parting_reaches_the_keys(face, strip) -> None:
+    frames = np.arange(compat.strip_timing(strip).left, compat.strip_timing(strip).right)
+    baked = {}
+    for threshold in (1.0, 0.0):  # off, then every shut frame parted (seals off, so none are p/b/m seals)
+        bpy.ops.lipsync.clear()
+        settings = {"smoothing_ms": 0.0, "seal_threshold": 1.0, "vowel_open_threshold": threshold}
+        assert _generate(strip="Dialog", key_mode="EVERY", **settings) == {"FINISHED"}
+        baked[threshold] = _channels_at(_only_action(face), frames)
+        expected = _core_channels(strip, PostProcess(**settings))
+        assert np.abs(baked[threshold] - expected).max() < 1e-4
+    assert (lip_aperture(baked[0.0]) < 0.1).sum() < (lip_aperture(baked[1.0]) < 0.1).sum()
+
+
 def test_reduced_keys_are_sparse_and_within_tolerance(face, strip) -> None:
     assert _generate(strip="Dialog", key_mode="EVERY", smoothing_ms=60.0) == {"FINISHED"}
     full = _only_action(face)
