@@ -27,6 +27,11 @@ LOOK_ITEMS = [(name.upper(), look.label, look.doc) for name, look in LOOKS.items
 _FIELD = {f.name: f for f in STYLE_FIELDS}
 
 
+def _probability_threshold(name: str, default: float, description: str):
+    """A 0..1 post-processing threshold where 1 turns the step off."""
+    return FloatProperty(name=name, default=default, min=0.0, max=1.0, description=description)
+
+
 def _is_mesh(_self, obj: bpy.types.Object) -> bool:
     return obj.type == "MESH"
 
@@ -131,20 +136,16 @@ class LIPSYNC_PG_scene(bpy.types.PropertyGroup):
         max=5,
         description="Savitzky-Golay polynomial order (higher keeps sharper peaks)",
     )
-    seal_threshold: FloatProperty(
-        name="Seal Lips At",
-        default=PostProcess.seal_threshold,
-        min=0.0,
-        max=1.0,
-        description="Close the lips wherever the model's p/b/m probability peaks at least this high "
+    seal_threshold: _probability_threshold(
+        "Seal Lips At",
+        PostProcess.seal_threshold,
+        "Close the lips wherever the model's p/b/m probability peaks at least this high "
         "(lower = more closures, 1 = off)",
     )
-    vowel_open_threshold: FloatProperty(
-        name="Part Lips on Vowels At",
-        default=PostProcess.vowel_open_threshold,
-        min=0.0,
-        max=1.0,
-        description="Open lips the curves keep shut wherever the model is at least this sure of a vowel "
+    vowel_open_threshold: _probability_threshold(
+        "Part Lips on Vowels At",
+        PostProcess.vowel_open_threshold,
+        "Open lips the curves keep shut wherever the model is at least this sure of a vowel "
         "(lower = fewer shut vowels, 1 = off)",
     )
 
