@@ -6,9 +6,10 @@
 Any audio (path or array, any rate, channels, length) becomes mono 16 kHz. The encoder
 runs in overlapping chunks, so memory stays bounded for hour-long files, and its
 features are cached by audio hash: changing the style or the smoothing re-runs only
-the decoder. The 50 Hz model output is resampled to the exact frame instants of the
-requested fps (shifted by the anticipation), smoothed with a Savitzky-Golay filter
-whose window is given in milliseconds, and clipped to the channel contract.
+the decoder. The 50 Hz model output gets its lip seals and vowel parting, is resampled
+to the exact frame instants of the requested fps (shifted by the anticipation),
+smoothed with a Savitzky-Golay filter whose window is given in milliseconds, and
+clipped to the channel contract.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ SEAL_REACH_S = 0.04
 
 @dataclass(frozen=True)
 class PostProcess:
-    """What happens after the network: lip seals, timing and smoothing, all cheap to change."""
+    """What happens after the network: lip seals, vowel parting, timing and smoothing, all cheap
+    to change."""
 
     smoothing_ms: float = 60.0  # Savitzky-Golay window; 0 disables smoothing
     smoothing_order: int = 2
