@@ -95,9 +95,10 @@ def check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--smoothing-ms must be >= 0, got {args.smoothing_ms}")
     if args.smoothing_order < 0:
         raise UsageError(f"--smoothing-order must be >= 0, got {args.smoothing_order}")
-    thresholds = {"--seal-threshold": args.seal_threshold}
-    thresholds["--vowel-open-threshold"] = args.vowel_open_threshold
-    for flag, value in thresholds.items():
+    for flag, value in (
+        ("--seal-threshold", args.seal_threshold),
+        ("--vowel-open-threshold", args.vowel_open_threshold),
+    ):
         if not 0 <= value <= 1:
             raise UsageError(f"{flag} must be within 0..1, got {value}")
 

@@ -274,10 +274,10 @@ class LipSync:
 
 def post_process(raw: Curves, fps: float, duration: float, post: PostProcess, lead_s: float = 0.0) -> Curves:
     """50 Hz model output -> curves at ``fps`` over ``duration`` s, starting at source time
-    ``lead_s``: lips sealed where the model is fairly sure of p/b/m, resampled (shifted by
-    the anticipation) and smoothed."""
-    sealed_raw = part_vowels(seal_lips(raw, post.seal_threshold), post.vowel_open_threshold)
-    out = resample_curves(sealed_raw, fps, duration, lead_s + post.anticipation_ms / 1000.0)
+    ``lead_s``: lips sealed where the model is fairly sure of p/b/m and parted where it is
+    sure of a vowel, resampled (shifted by the anticipation) and smoothed."""
+    lips_fixed = part_vowels(seal_lips(raw, post.seal_threshold), post.vowel_open_threshold)
+    out = resample_curves(lips_fixed, fps, duration, lead_s + post.anticipation_ms / 1000.0)
     return smooth(out, post.smoothing_ms, post.smoothing_order)
 
 
@@ -299,11 +299,7 @@ def seal_lips(raw: Curves, threshold: float) -> Curves:
     gap = lip_aperture(raw.channels)
     targets = {_most_closed_near(gap, peak, reach) for peak in peaks}
     open_targets = np.array(sorted(i for i in targets if gap[i] >= CLOSED_LIPS_APERTURE), dtype=int)
-    if open_targets.size == 0:
-        return raw
-    channels = np.array(raw.channels, copy=True)
-    channels[open_targets] = sealed(channels[open_targets])
-    return Curves(raw.fps, channels, raw.visemes)
+    return _reposed(raw, open_targets, sealed)
 
 
 def part_vowels(raw: Curves, threshold: float) -> Curves:
@@ -319,10 +315,15 @@ def part_vowels(raw: Curves, threshold: float) -> Curves:
         return raw
     vowel = raw.visemes[:, [VISEMES.index(v) for v in VOWEL_VISEMES]].sum(axis=1)
     shut = np.nonzero((vowel >= threshold) & (lip_aperture(raw.channels) < CLOSED_LIPS_APERTURE))[0]
-    if shut.size == 0:
+    return _reposed(raw, shut, parted)
+
+
+def _reposed(raw: Curves, frames: np.ndarray, pose: Callable[[np.ndarray], np.ndarray]) -> Curves:
+    """``raw`` with the channel rows at ``frames`` replaced by ``pose`` of them (itself if none)."""
+    if frames.size == 0:
         return raw
     channels = np.array(raw.channels, copy=True)
-    channels[shut] = parted(channels[shut])
+    channels[frames] = pose(channels[frames])
     return Curves(raw.fps, channels, raw.visemes)
 
 
