@@ -56,6 +56,7 @@ MODULES = {
     "corpus": "lipsync_train.corpus",
     "eval": "lipsync_train.evaluation",
     "train": "lipsync_train.train",
+    "soup": "lipsync_train.soup",
     "bench": "lipsync_train.bench",
     "teacher-plots": "lipsync_train.plots",
     "text": "lipsync_train.text",
