@@ -42,10 +42,31 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
     return save_model_folder(model, out)
 
 
+def heldout_scores(folders: Sequence[Path], corpus: Path) -> list[dict[str, float]]:
+    """Held-out losses and frame metrics of each model folder, as ``build.py train`` logs them."""
+    from lipsync_train.train import LossWeights, evaluate, heldout_batches
+
+    _, batches = heldout_batches(corpus)
+    scores = []
+    for folder in folders:
+        config, weights = load_model_folder(folder)
+        model = LipSyncModel(config)
+        model.load_state_dict(weights)
+        scores.append(evaluate(model, batches, LossWeights()))
+    return scores
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="build.py soup", description=__doc__.split("\n\n")[0])
     p.add_argument("models", type=Path, nargs="+", help="model folders (model.safetensors + config.json)")
     p.add_argument("--out", type=Path, required=True, help="folder for the averaged model")
+    p.add_argument(
+        "--score",
+        type=Path,
+        metavar="CORPUS",
+        help="also print each model's and the average's scores on the corpus' fixed held-out windows "
+        "(the ones training keeps its best model by)",
+    )
     args = p.parse_args(argv)
     if len(args.models) < 2:
         p.error("give at least two model folders")
@@ -55,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"soup: {exc}", file=sys.stderr)
         return 2
     print(f"averaged {len(args.models)} models into {out}")
+    if args.score:
+        folders = [*args.models, out]
+        for folder, scores in zip(folders, heldout_scores(folders, args.score), strict=True):
+            print(f"{folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 

@@ -40,6 +40,10 @@ from blender_lipsync.core.model import LipSyncModel, ModelConfig
 from .dataset import PHONE_CLASSES, CorpusWindows
 
 ROOT = Path(__file__).resolve().parent.parent
+HELDOUT_SEED = 12345
+"""Seed of the held-out windows that early stopping (and `build.py soup --score`) read."""
+WINDOW_S, BATCH, EVAL_BATCHES = 4.0, 8, 12
+"""Defaults: seconds per example, examples per step, held-out batches per evaluation."""
 
 
 @dataclass
@@ -135,6 +139,19 @@ def evaluate(model: LipSyncModel, batches: list[dict[str, torch.Tensor]], w: Los
     return sums
 
 
+def heldout_batches(
+    corpus: Path,
+    window_s: float = WINDOW_S,
+    batch: int = BATCH,
+    count: int = EVAL_BATCHES,
+    device: str = "cpu",
+) -> tuple[CorpusWindows, list[dict[str, torch.Tensor]]]:
+    """The fixed held-out windows every run is scored on (same seed, so runs compare)."""
+    heldout = CorpusWindows(corpus, "heldout", window_s=window_s)
+    rng = np.random.default_rng(HELDOUT_SEED)
+    return heldout, [to_tensors(heldout.batch(rng, batch), device) for _ in range(count)]
+
+
 def save_checkpoint(folder: Path, model: LipSyncModel, optimizer: torch.optim.Optimizer, state: dict) -> None:
     """Weights as safetensors, optimiser state and counters beside them; written atomically."""
     tmp = save_model_folder(model, folder.with_name(folder.name + ".tmp"))
@@ -176,12 +193,10 @@ def train(args: argparse.Namespace) -> int:
     data = CorpusWindows(
         args.corpus, "train", window_s=args.window, augment=args.augment, other_languages=args.other_languages
     )
-    heldout = CorpusWindows(args.corpus, "heldout", window_s=args.window)
-    eval_rng = np.random.default_rng(12345)
     device = (
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     )
-    eval_batches = [to_tensors(heldout.batch(eval_rng, args.batch), device) for _ in range(args.eval_batches)]
+    heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
     overrides = {
         "loudness_input": True,
         **json.loads(args.model),
@@ -324,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         help="share (0-1) of training windows drawn from non-English speech (default: their share of hours)",
     )
     p.add_argument("--steps", type=int, default=12000)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--window", type=float, default=4.0, help="seconds of audio per example")
+    p.add_argument("--batch", type=int, default=BATCH)
+    p.add_argument("--window", type=float, default=WINDOW_S, help="seconds of audio per example")
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=1000)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -333,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--eval-batches", type=int, default=12)
+    p.add_argument("--eval-batches", type=int, default=EVAL_BATCHES)
     p.add_argument("--ckpt-every", type=int, default=200)
     p.add_argument("--patience", type=int, default=8)
     return train(p.parse_args(argv))

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
 from blender_lipsync.core.model import LipSyncModel, ModelConfig, loudness_features, pad_for_features
 from blender_lipsync.core.style import STYLE_DIM, Style
-from lipsync_train import augment, corpus, train
+from lipsync_train import augment, train
 from lipsync_train.dataset import PHONE_CLASSES, CorpusWindows, phone_ids
 from lipsync_train.phonemes import Phone
 from tests.small_model import SMALL
@@ -87,16 +87,6 @@ def test_logmel_control_features_are_centred_like_wav2vec2() -> None:
     (features[0, 50] * torch.randn(32)).sum().backward()
     span = torch.nonzero(audio.grad[0].abs() > 0).flatten()
     assert abs((int(span.min()) + int(span.max())) / 2 - 16000) <= 1
-
-
-@pytest.fixture(scope="module")
-def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    for i, recipe in enumerate(
-        r for r in corpus.default_recipes(0.004) if r.name in ("diphone", "heldout-ked")
-    ):
-        corpus.run_job(corpus.Job(i, recipe, 0, seed=1), root)
-    return root
 
 
 def _train_args(corpus_root: Path, out: Path) -> list[str]:

@@ -70,3 +70,15 @@ def test_the_cli_writes_a_loadable_folder(tmp_path: Path) -> None:
     a, b = _model_folder(tmp_path / "a", 1), _model_folder(tmp_path / "b", 2)
     assert main([str(a), str(b), "--out", str(tmp_path / "soup")]) == 0
     assert load_model_folder(tmp_path / "soup")[0] == SMALL
+
+
+@pytest.mark.slow
+def test_score_prints_held_out_figures_and_a_self_soup_matches_its_model(
+    tiny_corpus: Path, tmp_path: Path, capsys
+) -> None:
+    a = _model_folder(tmp_path / "a", 1)
+    assert main([str(a), str(a), "--out", str(tmp_path / "soup"), "--score", str(tiny_corpus)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if ": total " in line]
+    assert len(lines) == 3  # both inputs, then the average
+    assert lines[0].split(": ", 1)[1] == lines[2].split(": ", 1)[1]
+    assert "viseme_accuracy" in lines[2]
