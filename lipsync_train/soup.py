@@ -18,6 +18,8 @@ import torch
 from blender_lipsync.core.inference import ModelFileError, load_model_folder, save_model_folder
 from blender_lipsync.core.model import LipSyncModel
 
+from .train import LossWeights, evaluate, heldout_batches
+
 
 def average_weights(weights: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """Element-wise mean of state dicts with the same names and shapes."""
@@ -44,8 +46,6 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
 
 def heldout_scores(folders: Sequence[Path], corpus: Path) -> list[dict[str, float]]:
     """Held-out losses and frame metrics of each model folder, as ``build.py train`` logs them."""
-    from lipsync_train.train import LossWeights, evaluate, heldout_batches
-
     _, batches = heldout_batches(corpus)
     scores = []
     for folder in folders:
