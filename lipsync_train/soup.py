@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from blender_lipsync.core.inference import ModelFileError, load_model_folder, save_model_folder
+from blender_lipsync.core.inference import ModelFileError, TorchBackend, load_model_folder, save_model_folder
 from blender_lipsync.core.model import LipSyncModel
 
 from .train import LossWeights, evaluate, heldout_batches
@@ -47,13 +47,10 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
 def heldout_scores(folders: Sequence[Path], corpus: Path) -> list[dict[str, float]]:
     """Held-out losses and frame metrics of each model folder, as ``build.py train`` logs them."""
     _, batches = heldout_batches(corpus)
-    scores = []
-    for folder in folders:
-        config, weights = load_model_folder(folder)
-        model = LipSyncModel(config)
-        model.load_state_dict(weights)
-        scores.append(evaluate(model, batches, LossWeights()))
-    return scores
+    return [
+        evaluate(TorchBackend.from_folder(folder, device="cpu").model, batches, LossWeights())
+        for folder in folders
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,10 +91,10 @@ class PostProcess:
     vowel_open_threshold: float = VOWEL_OPEN_THRESHOLD  # part shut lips where P(vowel) >= this; 1 = off
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.seal_threshold <= 1.0:
-            raise ValueError(f"seal threshold must be within 0..1, got {self.seal_threshold}")
-        if not 0.0 <= self.vowel_open_threshold <= 1.0:
-            raise ValueError(f"vowel open threshold must be within 0..1, got {self.vowel_open_threshold}")
+        for field in ("seal_threshold", "vowel_open_threshold"):
+            value = getattr(self, field)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{field.replace('_', ' ')} must be within 0..1, got {value}")
 
 
 Progress = Callable[[float], None]
