@@ -4,7 +4,8 @@ Prints, for torch and onnxruntime on this machine, the real-time factor (audio
 seconds per wall second, end to end from a 16 kHz array to curves at 24 fps) for
 speech of each duration, the peak resident memory of a process that did only that,
 and the time to re-style cached features for 60 s (decoder only).  Each measurement
-runs in a fresh subprocess so peak memory is its own.  A benchmark prints figures;
+runs in a fresh subprocess so peak memory is its own.  ``--device cuda`` runs the
+torch rows on a GPU and prints how far its curves are from the CPU's.  A benchmark prints figures;
 it is not a test and asserts nothing.
 """
 
@@ -48,27 +49,36 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _backend(kind: str, folder: Path, threads: int):
+def _backend(kind: str, folder: Path, threads: int, device: str = "cpu"):
     if kind == "torch":
         import torch
 
         from blender_lipsync.core.inference import TorchBackend
 
         torch.set_num_threads(threads)
-        return TorchBackend.from_folder(folder, device="cpu")
+        return TorchBackend.from_folder(folder, device=device)
     from blender_lipsync.core.onnx_backend import OnnxBackend
 
     return OnnxBackend(folder, threads=threads)
 
 
-def measure(kind: str, folder: Path, seconds: float, threads: int) -> dict:
+def _synchronize(device: str) -> None:
+    """GPU work is asynchronous: wait for it before reading the clock."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def measure(kind: str, folder: Path, seconds: float, threads: int, device: str = "cpu") -> dict:
     """One measurement (run inside a fresh process)."""
     from blender_lipsync.core.inference import LipSync
     from blender_lipsync.core.style import Style
 
     audio = speech(seconds)
-    lipsync = LipSync(_backend(kind, folder, threads))
+    lipsync = LipSync(_backend(kind, folder, threads, device))
     lipsync.curves(speech(2.0), sample_rate=16000, fps=24)  # warm-up (graph optimisation, allocations)
+    _synchronize(device)
     start = time.perf_counter()
     lipsync.curves(audio, sample_rate=16000, fps=24)
     wall = time.perf_counter() - start
@@ -77,7 +87,7 @@ def measure(kind: str, folder: Path, seconds: float, threads: int) -> dict:
     restyle = time.perf_counter() - restyle
     peak_mb = peak_memory_mb()
     return {
-        "backend": kind,
+        "backend": kind if kind == "onnx" else f"torch:{device}",
         "seconds": seconds,
         "wall_s": wall,
         "rtf": seconds / wall,
@@ -87,10 +97,22 @@ def measure(kind: str, folder: Path, seconds: float, threads: int) -> dict:
     }
 
 
-def _in_subprocess(kind: str, folder: Path, seconds: float, threads: int) -> dict:
+def device_difference(folder: Path, seconds: float, device: str) -> float:
+    """Largest absolute difference between the curves torch computes on ``device`` and on the CPU."""
+    from blender_lipsync.core.inference import LipSync, TorchBackend
+
+    audio = speech(seconds)
+    curves = [
+        LipSync(TorchBackend.from_folder(folder, device=d)).curves(audio, sample_rate=16000, fps=24)
+        for d in ("cpu", device)
+    ]
+    return float(np.abs(curves[0].channels - curves[1].channels).max())
+
+
+def _in_subprocess(kind: str, folder: Path, seconds: float, threads: int, device: str) -> dict:
     code = (
         f"import json; from lipsync_train.bench import measure; from pathlib import Path; "
-        f"print(json.dumps(measure({kind!r}, Path({str(folder)!r}), {seconds}, {threads})))"
+        f"print(json.dumps(measure({kind!r}, Path({str(folder)!r}), {seconds}, {threads}, {device!r})))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(
@@ -123,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0, 600.0])
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--device", default="cpu", help="where the torch rows run: cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--backends", nargs="+", choices=("torch", "onnxruntime"), default=["torch", "onnxruntime"]
+    )
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     rows = []
@@ -134,14 +160,21 @@ def main(argv: list[str] | None = None) -> int:
         header = ("backend", "audio s", "wall s", "x real time", "re-style s", "peak MB")
         print("{:12s} {:>8s} {:>8s} {:>12s} {:>11s} {:>8s}".format(*header))
         for kind, folder in (("torch", torch_dir), ("onnxruntime", onnx_dir)):
+            if kind not in args.backends:
+                continue
             for seconds in args.durations:
-                r = _in_subprocess("torch" if kind == "torch" else "onnx", folder, seconds, args.threads)
+                r = _in_subprocess(
+                    "torch" if kind == "torch" else "onnx", folder, seconds, args.threads, args.device
+                )
                 rows.append(r)
                 print(
-                    f"{kind:12s} {seconds:8.0f} {r['wall_s']:8.2f} {r['rtf']:12.1f} {r['restyle_s']:11.3f} "
-                    f"{r['peak_mb']:8.0f}",
+                    f"{r['backend']:12s} {seconds:8.0f} {r['wall_s']:8.2f} {r['rtf']:12.1f} "
+                    f"{r['restyle_s']:11.3f} {r['peak_mb']:8.0f}",
                     flush=True,
                 )
+        if args.device != "cpu" and "torch" in args.backends:
+            diff = device_difference(torch_dir, 60.0, args.device)
+            print(f"torch {args.device} against cpu, 60 s at 24 fps: max |curve difference| = {diff:.2e}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

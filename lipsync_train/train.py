@@ -1,8 +1,10 @@
 """Training: ``python build.py train [--out data/train/run] [--steps N] ...``.
 
 Resumable: every ``--ckpt-every`` steps the model (safetensors), optimiser state,
-step and random state are written to ``<out>/last/``; a new run with the same
-``--out`` continues from there.  Progress goes to ``<out>/log.jsonl`` and stdout.
+step and timing are written to ``<out>/last/``; a new run with the same
+``--out`` continues from there (batch ``i`` is drawn from a generator seeded by
+``(--seed, i)``, see ``loader``, so the step count is all the random state there is).
+Progress goes to ``<out>/log.jsonl`` and stdout.
 Every ``--eval-every`` steps a fixed set of held-out windows (voices, sentences
 and languages never trained on) is scored; the best model is kept in ``<out>/best/``
 and training stops early when it has not improved for ``--patience`` evaluations.
@@ -19,7 +21,6 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from blender_lipsync.core.inference import ModelFileError, load_model_folder, sa
 from blender_lipsync.core.model import LipSyncModel, ModelConfig
 
 from .dataset import PHONE_CLASSES, CorpusWindows
+from .loader import BatchSource, batches, default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT_SEED = 12345
@@ -190,12 +192,11 @@ def train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = CorpusWindows(
-        args.corpus, "train", window_s=args.window, augment=args.augment, other_languages=args.other_languages
-    )
     device = (
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     )
+    source = BatchSource(args.corpus, args.window, args.augment, args.other_languages, args.batch, args.seed)
+    data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
     overrides = {
         "loudness_input": True,
@@ -209,54 +210,48 @@ def train(args: argparse.Namespace) -> int:
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     weights = LossWeights()
-    state = {"step": 0, "best": None, "since_best": 0, "rng": None, "seconds": 0.0}
+    state = {"step": 0, "best": None, "since_best": 0, "seconds": 0.0}
     if (out / "last").is_dir():
         state = load_checkpoint(out / "last", model, optimizer)
         print(f"resumed from step {state['step']}", flush=True)
     elif args.init:
         _start_from(Path(args.init), model, cfg)
-    rng = np.random.default_rng(args.seed)
-    if state["rng"]:
-        rng.bit_generator.state = state["rng"]
     print(
         f"train {data.hours:.1f} h, held-out {heldout.hours:.2f} h; encoder {cfg.encoder}, "
         f"{sum(p.numel() for p in trainable) / 1e6:.2f} M trainable parameters",
         flush=True,
     )
     log = (out / "log.jsonl").open("a")
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(data.batch, rng, args.batch)
-        while state["step"] < args.steps:
-            started = time.time()
-            batch = to_tensors(pending.result(), device)
-            pending = pool.submit(data.batch, rng, args.batch)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
-            terms = losses(model(batch["audio"], batch["style"]), batch, weights)
-            optimizer.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            state["step"] += 1
-            state["seconds"] += time.time() - started
-            if state["step"] % args.log_every == 0:
-                audio_s = args.batch * args.window * args.log_every
-                record = {
-                    "step": state["step"],
-                    **{k: round(v.item(), 4) for k, v in terms.items()},
-                    "lr": optimizer.param_groups[0]["lr"],
-                    "audio_s_per_s": round(audio_s / max(1e-9, (time.time() - started) * args.log_every), 1),
-                }
-                _log(log, record)
-            due = state["step"] % args.eval_every == 0 or state["step"] == args.steps
-            if due and _evaluate_and_keep_best(
-                model, optimizer, eval_batches, weights, state, out, log, args
-            ):
-                break
-            if state["step"] % args.ckpt_every == 0:
-                state["rng"] = rng.bit_generator.state
-                save_checkpoint(out / "last", model, optimizer, state)
-    state["rng"] = rng.bit_generator.state
+    workers = default_workers(device) if args.loader_workers is None else args.loader_workers
+    clock = window_start = time.time()
+    for arrays in batches(source, state["step"], args.steps, workers):
+        batch = to_tensors(arrays, device)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
+        terms = losses(model(batch["audio"], batch["style"]), batch, weights)
+        optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        state["step"] += 1
+        now = time.time()
+        state["seconds"] += now - clock
+        clock = now
+        if state["step"] % args.log_every == 0:
+            audio_s = args.batch * args.window * args.log_every
+            record = {
+                "step": state["step"],
+                **{k: round(v.item(), 4) for k, v in terms.items()},
+                "lr": optimizer.param_groups[0]["lr"],
+                "audio_s_per_s": round(audio_s / max(1e-9, time.time() - window_start), 1),
+            }
+            _log(log, record)
+            window_start = time.time()
+        due = state["step"] % args.eval_every == 0 or state["step"] == args.steps
+        if due and _evaluate_and_keep_best(model, optimizer, eval_batches, weights, state, out, log, args):
+            break
+        if state["step"] % args.ckpt_every == 0:
+            save_checkpoint(out / "last", model, optimizer, state)
     save_checkpoint(out / "last", model, optimizer, state)
     return 0
 
@@ -344,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=1000)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument(
+        "--loader-workers",
+        type=int,
+        help="processes drawing training batches (default: 0 on a CPU, one background thread; "
+        "all cores but one beside a GPU)",
+    )
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=25)
