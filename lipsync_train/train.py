@@ -17,6 +17,7 @@ aperture, and frame-level phone cross-entropy on the encoder (auxiliary).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -104,6 +105,20 @@ def losses(
         "phones": phone,
         "closure": closure,
     }
+
+
+def mixed_precision(device: str, precision: str) -> tuple[str, contextlib.AbstractContextManager]:
+    """The precision to train in and a context that applies it to the forward pass.
+
+    ``auto`` is bf16 on a GPU that has it (large configs train about twice as fast, and
+    bf16 keeps fp32's range, so no loss scaling) and fp32 elsewhere.
+    """
+    if precision == "auto":
+        gpu = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        precision = "bf16" if gpu else "fp32"
+    if precision == "fp32":
+        return precision, contextlib.nullcontext()
+    return precision, torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 
 def to_tensors(batch: dict[str, np.ndarray], device: str = "cpu") -> dict[str, torch.Tensor]:
@@ -198,6 +213,7 @@ def train(args: argparse.Namespace) -> int:
     source = BatchSource(args.corpus, args.window, args.augment, args.other_languages, args.batch, args.seed)
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
+    precision, autocast = mixed_precision(device, args.precision)
     overrides = {
         "loudness_input": True,
         **json.loads(args.model),
@@ -218,7 +234,7 @@ def train(args: argparse.Namespace) -> int:
         _start_from(Path(args.init), model, cfg)
     print(
         f"train {data.hours:.1f} h, held-out {heldout.hours:.2f} h; encoder {cfg.encoder}, "
-        f"{sum(p.numel() for p in trainable) / 1e6:.2f} M trainable parameters",
+        f"{sum(p.numel() for p in trainable) / 1e6:.2f} M trainable parameters; {device}, {precision}",
         flush=True,
     )
     log = (out / "log.jsonl").open("a")
@@ -228,7 +244,9 @@ def train(args: argparse.Namespace) -> int:
         batch = to_tensors(arrays, device)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
-        terms = losses(model(batch["audio"], batch["style"]), batch, weights)
+        with autocast:
+            pred = model(batch["audio"], batch["style"])
+        terms = losses({k: v.float() for k, v in pred.items()}, batch, weights)  # losses in fp32
         optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -339,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=1000)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="auto: bf16 mixed precision on a GPU that has it, fp32 on a CPU",
+    )
     p.add_argument(
         "--loader-workers",
         type=int,

@@ -266,3 +266,11 @@ def test_draw_weights_follow_hours_unless_a_language_share_is_asked() -> None:
             draw_weights(entries, other_languages=bad)
     with pytest.raises(ValueError, match="both English and other-language"):
         draw_weights(_entries(("en-us", 300)), other_languages=0.3)
+
+
+def test_training_precision_is_fp32_on_a_cpu_and_bf16_on_request() -> None:
+    assert train.mixed_precision("cpu", "auto")[0] == "fp32"
+    precision, autocast = train.mixed_precision("cpu", "bf16")
+    with autocast:
+        product = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert precision == "bf16" and product.dtype == torch.bfloat16
