@@ -5,8 +5,8 @@ seconds per wall second, end to end from a 16 kHz array to curves at 24 fps) for
 speech of each duration, the peak resident memory of a process that did only that,
 and the time to re-style cached features for 60 s (decoder only).  Each measurement
 runs in a fresh subprocess so peak memory is its own.  ``--device cuda`` runs the
-torch rows on a GPU and prints how far its curves are from the CPU's.  A benchmark prints figures;
-it is not a test and asserts nothing.
+torch rows on a GPU and prints how far its curves are from the CPU's.  A benchmark
+prints figures; it is not a test and asserts nothing.
 """
 
 from __future__ import annotations

@@ -6,11 +6,13 @@ Recipes are cut into jobs of a few minutes of audio; each job writes one shard.
 Everything a job does is drawn from ``numpy.random.default_rng([seed, job])``, so a
 plan is reproducible, and finished shards are skipped, so an interrupted run resumes.
 
-Natural-sounding voices (Piper, Festival slt, flite's CMU Arctic voices) and their
-WORLD variants carry most of the hours; espeak-ng's formant voices are a small
-share of English and carry the other languages.  Held-out voices (Festival ked,
-some espeak variants and one accent), held-out sentences and held-out languages go
-to the ``heldout`` split only.
+Natural-sounding voices (Piper, Festival slt, flite's CMU Arctic voices, Kokoro's
+neural voice packs and their mixes) and their WORLD variants carry most of the hours;
+espeak-ng's formant voices are a small share of English and carry the other
+languages.  Held-out voices (Festival ked, some espeak variants and one accent),
+held-out sentences and held-out languages go to the ``heldout`` split only.
+Recipes added after a corpus was made (``Recipe.wave``) are planned after it, so
+generating them adds shards and renumbers none.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from . import augment
 from .corpus_io import SAMPLE_RATE, Utterance, shard_done, write_shard
 from .engines import load_engine
 from .engines.base import Engine, EngineError, Synth
+from .engines.kokoro import VOICES as KOKORO_VOICES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "corpus"
@@ -50,13 +53,14 @@ class Recipe:
     """One way of producing aligned speech, and how much of it."""
 
     name: str
-    engine: str  # espeak | festival | flite | piper
+    engine: str  # espeak | festival | flite | piper | kokoro
     voices: tuple[str, ...]
     split: str = "train"
     hours: float = 1.0  # base speech before WORLD variants
     world_variants: int = 0
     augment_prob: float = 0.6
     languages: tuple[str, ...] = ("en-us",)
+    wave: int = 0  # recipes added to the plan later get a later wave: earlier shards keep their numbers
 
     @property
     def output_hours(self) -> float:
@@ -154,17 +158,19 @@ def default_recipes(scale: float = 1.0) -> list[Recipe]:
             augment_prob=0.3,
             languages=heldout_langs,
         ),
+        Recipe("kokoro", "kokoro", KOKORO_VOICES, hours=1.5 * s, world_variants=2, wave=1),
     ]
 
 
 def plan(recipes: list[Recipe], seed: int) -> list[Job]:
-    """All jobs, interleaved across recipes so a partial run is already a balanced mix."""
+    """All jobs, interleaved across the recipes of a wave so a partial run is already a
+    balanced mix; a later wave's jobs come after every earlier one's."""
     pending = []
     for recipe in recipes:
         for part in range(recipe.jobs):
-            pending.append(((part + 0.5) / recipe.jobs, recipe.name, recipe, part))
-    pending.sort(key=lambda p: (p[0], p[1]))
-    return [Job(i, recipe, part, seed) for i, (_, _, recipe, part) in enumerate(pending)]
+            pending.append((recipe.wave, (part + 0.5) / recipe.jobs, recipe.name, recipe, part))
+    pending.sort(key=lambda p: p[:3])
+    return [Job(i, recipe, part, seed) for i, (*_, recipe, part) in enumerate(pending)]
 
 
 # ------------------------------------------------------------------ sentences
@@ -233,6 +239,14 @@ def _voice_params(engine_name: str, voice: str, rng: np.random.Generator) -> dic
         }
     if engine_name == "festival":
         return {"speed": float(rng.uniform(0.85, 1.2))}
+    if engine_name == "kokoro":  # most voices a mix of two packs: a voice between them
+        others = [v for v in KOKORO_VOICES if v != voice]
+        mixed = rng.random() < 0.75
+        return {
+            "speed": float(rng.uniform(0.85, 1.2)),
+            "blend_with": str(rng.choice(others)) if mixed else None,
+            "blend": float(rng.uniform(0.15, 0.85)) if mixed else 0.0,
+        }
     if engine_name == "piper":
         return {
             "length_scale": float(rng.uniform(0.85, 1.2)),
@@ -374,7 +388,10 @@ class Manifest:
                     f"{path} was made with seed {data['seed']} scale {data['scale']}; "
                     f"use those, or another --out"
                 )
-            return cls(**data)
+            manifest = cls(**data)
+            known = {r["name"] for r in manifest.recipes}
+            manifest.recipes += [asdict(r) for r in recipes if r.name not in known]  # a later wave
+            return manifest
         return cls(seed, scale, [asdict(r) for r in recipes])
 
     def save(self, path: Path) -> None:

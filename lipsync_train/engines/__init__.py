@@ -5,7 +5,8 @@
     s.audio, s.sr, s.phones          # float32, native rate, canonical contiguous timeline
 
 Engines: ``espeak`` (ctypes, ~25 voices x 101 variants), ``festival`` (kal, ked, slt),
-``flite`` (kal16, slt, rms, awb), ``piper`` (joe).  Heavy modules load on demand.
+``flite`` (kal16, slt, rms, awb), ``piper`` (joe), ``kokoro`` (five neural voice packs
+and their mixes).  Heavy modules load on demand.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from .base import Engine, EngineError, LabelError, Synth
 
-ENGINE_NAMES = ("espeak", "festival", "flite", "piper")
+ENGINE_NAMES = ("espeak", "festival", "flite", "piper", "kokoro")
 
 __all__ = ["ENGINE_NAMES", "Engine", "EngineError", "LabelError", "Synth", "load_engine"]
 
@@ -40,4 +41,8 @@ def load_engine(name: str, **kwargs: Any) -> Engine:
         from .piper import Piper
 
         return Piper(**kwargs)
+    if name == "kokoro":
+        from .kokoro import Kokoro
+
+        return Kokoro(**kwargs)
     raise ValueError(f"unknown engine {name!r}; use one of {ENGINE_NAMES}")
