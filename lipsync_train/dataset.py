@@ -46,6 +46,7 @@ class _Entry:
     samples: int
     phones: list[Phone]
     lang: str
+    recipe: str = ""
 
 
 def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entry]:
@@ -58,7 +59,8 @@ def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entr
             if english_only and not rec["lang"].startswith("en"):
                 continue
             phones = [Phone(*p) for p in rec["phones"]]
-            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones, rec["lang"]))
+            recipe = rec.get("meta", {}).get("recipe", "")
+            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones, rec["lang"], recipe))
     if not entries:
         raise FileNotFoundError(f"no {split} utterances under {root}: run `python build.py corpus` first")
     return entries
@@ -71,19 +73,42 @@ def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
     return np.array([PHONE_INDEX[phones[i].label] for i in which], dtype=np.int64)
 
 
-def draw_weights(entries: list[_Entry], other_languages: float | None = None) -> np.ndarray:
+def draw_weights(
+    entries: list[_Entry],
+    other_languages: float | None = None,
+    recipe_shares: dict[str, float] | None = None,
+) -> np.ndarray:
     """Probability of drawing each utterance: in proportion to its duration, with the
-    non-English utterances together given ``other_languages`` of the draws when set."""
+    non-English utterances together given ``other_languages`` of the draws when set,
+    and each recipe named in ``recipe_shares`` its share (the rest keep their proportions)."""
     weights = np.array([e.samples for e in entries], dtype=np.float64)
     if other_languages is not None:
-        if not 0.0 < other_languages < 1.0:
-            raise ValueError(f"other_languages must be between 0 and 1, got {other_languages}")
         english = np.array([e.lang.startswith("en") for e in entries])
-        if english.all() or not english.any():
-            raise ValueError("other_languages needs both English and other-language utterances")
-        weights[english] *= (1.0 - other_languages) / weights[english].sum()
-        weights[~english] *= other_languages / weights[~english].sum()
+        _give_share(weights, ~english, other_languages, "other_languages", "English and other-language")
+    shares = recipe_shares or {}
+    if sum(shares.values()) >= 1.0:
+        raise ValueError(f"recipe shares must add up to less than 1, got {shares}")
+    named = np.zeros(len(entries), dtype=bool)
+    for recipe, share in shares.items():
+        members = np.array([e.recipe == recipe for e in entries])
+        if not members.any():
+            raise ValueError(f"no utterances of recipe {recipe!r} in the corpus")
+        named |= members
+        weights[members] *= share / weights[members].sum()
+    if named.any():
+        weights[~named] *= (1.0 - sum(shares.values())) / weights[~named].sum()
     return weights / weights.sum()
+
+
+def _give_share(weights: np.ndarray, group: np.ndarray, share: float, name: str, both: str) -> None:
+    """Scale ``weights`` in place so that ``group`` holds ``share`` of the total."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {share}")
+    if group.all() or not group.any():
+        raise ValueError(f"{name} needs both {both} utterances")
+    total = weights.sum()
+    weights[group] *= share * total / weights[group].sum()
+    weights[~group] *= (1.0 - share) * total / weights[~group].sum()
 
 
 class CorpusWindows:
@@ -91,7 +116,8 @@ class CorpusWindows:
 
     ``augment`` (0-1) is the strength of the on-the-fly chain; 0 (held-out data) hears
     the corpus audio as stored.  ``other_languages`` (0-1), when given, is the share of
-    windows drawn from non-English utterances instead of their share of the hours.
+    windows drawn from non-English utterances instead of their share of the hours;
+    ``recipe_shares`` does the same for the recipes it names.
     """
 
     def __init__(
@@ -102,12 +128,13 @@ class CorpusWindows:
         style_spread: float = 1.0,
         augment: float = 0.0,
         other_languages: float | None = None,
+        recipe_shares: dict[str, float] | None = None,
     ) -> None:
         self.entries = load_index(root, split)
         self.window_frames = round(window_s * MODEL_FPS)
         self.style_spread = style_spread
         self.augment = augment
-        self.weights = draw_weights(self.entries, other_languages)
+        self.weights = draw_weights(self.entries, other_languages, recipe_shares)
         self._pcm: dict[Path, np.ndarray] = {}
 
     @property

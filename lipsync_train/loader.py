@@ -36,6 +36,7 @@ class BatchSource:
     other_languages: float | None
     batch: int
     seed: int
+    recipe_shares: tuple[tuple[str, float], ...] = ()  # (recipe, share of the draws) pairs
 
     def windows(self) -> CorpusWindows:
         return CorpusWindows(
@@ -44,6 +45,7 @@ class BatchSource:
             window_s=self.window_s,
             augment=self.augment,
             other_languages=self.other_languages,
+            recipe_shares=dict(self.recipe_shares),
         )
 
     def draw(self, windows: CorpusWindows, index: int) -> dict[str, np.ndarray]:

@@ -210,7 +210,10 @@ def train(args: argparse.Namespace) -> int:
     device = (
         "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
     )
-    source = BatchSource(args.corpus, args.window, args.augment, args.other_languages, args.batch, args.seed)
+    shares = tuple(_recipe_share(text) for text in args.recipe_share)
+    source = BatchSource(
+        args.corpus, args.window, args.augment, args.other_languages, args.batch, args.seed, shares
+    )
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
     precision, autocast = mixed_precision(device, args.precision)
@@ -316,6 +319,14 @@ def _refuse_other_config(folder: Path, cfg: ModelConfig) -> None:
         sys.exit(f"{folder.parent} holds a run with another model config ({saved}); use another --out")
 
 
+def _recipe_share(text: str) -> tuple[str, float]:
+    name, _, share = text.partition("=")
+    try:
+        return name, float(share)
+    except ValueError:
+        sys.exit(f"--recipe-share takes RECIPE=SHARE, e.g. kokoro=0.2; got {text!r}")
+
+
 def _log(log, record: dict) -> None:
     print(json.dumps(record), flush=True)
     log.write(json.dumps(record) + "\n")
@@ -350,6 +361,13 @@ def main(argv: list[str] | None = None) -> int:
         "--other-languages",
         type=float,
         help="share (0-1) of training windows drawn from non-English speech (default: their share of hours)",
+    )
+    p.add_argument(
+        "--recipe-share",
+        action="append",
+        default=[],
+        metavar="RECIPE=SHARE",
+        help="share (0-1) of training windows drawn from one corpus recipe, e.g. kokoro=0.2 (repeatable)",
     )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch", type=int, default=BATCH)

@@ -245,6 +245,40 @@ def test_piper_joe():
     assert [p.label for p in s.phones[:4]] == ["_", "b", "ɑ", "b"]
 
 
+# ---------------------------------------------------------------- kokoro
+
+
+@pytest.mark.slow
+def test_kokoro_packs_and_mixes():
+    from lipsync_train.engines.kokoro import Kokoro
+
+    kokoro = Kokoro()
+    for voice, mix in (("jm_kumo", {}), ("jf_alpha", {"blend_with": "jm_kumo", "blend": 0.5})):
+        s = kokoro.synth(BOB + " Then Pam paid.", voice, speed=1.1, **mix)
+        check_english(s)  # the bilabials' energy dips prove the latency-corrected timings
+        assert s.sr == 24000 and s.params["speed"] == 1.1 and s.voice == f"kokoro:{voice}"
+        assert [p.label for p in s.phones[:4]] == ["_", "b", "ɑ", "b"]
+    pure = kokoro.synth(BOB, "jf_alpha")
+    mixed = kokoro.synth(BOB, "jf_alpha", blend_with="jm_kumo", blend=0.5)
+    n = min(len(pure.audio), len(mixed.audio))
+    assert not np.allclose(pure.audio[:n], mixed.audio[:n], atol=1e-3)  # a mix is another voice
+    with pytest.raises(EngineError, match="unknown kokoro voice"):
+        kokoro.synth(BOB, "af_heart")
+    with pytest.raises(EngineError, match="blend"):
+        kokoro.synth(BOB, "jf_alpha", blend_with="jm_kumo", blend=1.5)
+    with pytest.raises(EngineError, match="nothing to say"):
+        kokoro.synth("  ", "jf_alpha")
+
+
+def test_espeak_ipa_in_kokoro_symbols():
+    from lipsync_train.engines.kokoro import KOKORO_SYMBOLS, to_kokoro
+
+    assert to_kokoro("bˈaɪ ɐ mˈæp") == "bˈI ə mˈæp"
+    assert to_kokoro("dʒˈʌmps ˌoʊvɚ bˈɜːd") == "ʤˈʌmps ˌOvəɹ bˈɜɹd"
+    for symbol, ipa in KOKORO_SYMBOLS.items():  # each one-letter symbol reads back as its IPA
+        assert symbol == "ᵊ" or to_kokoro(ipa) == symbol
+
+
 def test_piper_token_grouping():
     from lipsync_train.engines.piper import tokens_to_raw
 
@@ -310,6 +344,6 @@ def test_load_engine():
     assert load_engine("flite").voices() == ["kal16", "slt", "rms", "awb"]
     assert set(load_engine("festival").voices()) == {"kal", "ked", "slt"}
     assert load_engine("espeak") is load_engine("espeak")
-    assert "piper" in ENGINE_NAMES
+    assert "piper" in ENGINE_NAMES and "kokoro" in ENGINE_NAMES
     with pytest.raises(ValueError):
         load_engine("nosuch")

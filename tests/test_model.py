@@ -274,3 +274,18 @@ def test_training_precision_is_fp32_on_a_cpu_and_bf16_on_request() -> None:
     with autocast:
         product = torch.ones(2, 2) @ torch.ones(2, 2)
     assert precision == "bf16" and product.dtype == torch.bfloat16
+
+
+def test_recipe_shares_set_the_draws_of_the_named_recipes() -> None:
+    from lipsync_train.dataset import _Entry, draw_weights
+
+    entries = [
+        _Entry(Path("s"), 0, samples, [], "en-us", recipe)
+        for samples, recipe in ((300, "flite"), (600, "flite"), (100, "kokoro"))
+    ]
+    weights = draw_weights(entries, recipe_shares={"kokoro": 0.25})
+    assert np.allclose(weights, [0.25, 0.5, 0.25])  # the others keep their proportions
+    with pytest.raises(ValueError, match="no utterances of recipe"):
+        draw_weights(entries, recipe_shares={"piper": 0.2})
+    with pytest.raises(ValueError, match="less than 1"):
+        draw_weights(entries, recipe_shares={"kokoro": 0.6, "flite": 0.5})
