@@ -414,9 +414,11 @@ def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | N
     jobs = [j for j in plan(default_recipes(scale), seed) if j.recipe.name in {r.name for r in recipes}]
     manifest_path = out / "manifest.json"
     manifest = Manifest.load_or_create(manifest_path, seed, scale, recipes)
-    todo = [j for j in jobs if not shard_done(out, j.recipe.split, j.index)][:max_jobs]
+    missing = [j for j in jobs if not shard_done(out, j.recipe.split, j.index)]
+    todo = missing[:max_jobs]
     print(
-        f"{len(jobs)} jobs planned, {len(jobs) - len(todo)} done, running {len(todo)} on {workers} workers",
+        f"{len(jobs)} jobs planned, {len(jobs) - len(missing)} done, "
+        f"running {len(todo)} on {workers} workers",
         flush=True,
     )
     started, errors = time.time(), 0

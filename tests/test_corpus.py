@@ -92,6 +92,7 @@ def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixt
         "1",
     ]
     assert corpus.main([*args, "--max-jobs", "1"]) == 0
+    assert "2 jobs planned, 0 done, running 1" in capsys.readouterr().out  # done: shards on disk
     assert corpus.main(args) == 0
     out = capsys.readouterr().out
     assert "2 jobs planned, 1 done, running 1" in out
@@ -112,3 +113,12 @@ def test_every_language_synthesises_its_own_text(code: str) -> None:
     results = get_espeak().synth_many(picks, spec.espeak_voice, [{} for _ in picks])
     failed = [str(r) for r in results if isinstance(r, Exception)]
     assert not failed, failed
+
+
+def test_a_later_wave_is_planned_after_the_corpus_it_joins() -> None:
+    recipes = corpus.default_recipes(2.0)
+    first = [r for r in recipes if r.wave == 0]
+    before = [(j.index, j.recipe.name, j.part) for j in corpus.plan(first, 0)]
+    after = corpus.plan(recipes, 0)
+    assert [(j.index, j.recipe.name, j.part) for j in after[: len(before)]] == before
+    assert {j.recipe.name for j in after[len(before) :]} == {"kokoro"}
