@@ -41,6 +41,7 @@ ENGINES = (
     "flite:rms",
     "flite:awb",
     "piper:joe",
+    "kokoro:jf_alpha",
     "augment:world4",
     "augment:chain",
 )
@@ -113,6 +114,11 @@ def run_engine(name: str, texts: list[str], rng: np.random.Generator) -> Result:
 
         piper = Piper()
         return measure(name, lambda: piper.synth_many(texts, voice))
+    if engine == "kokoro":
+        from .kokoro import Kokoro
+
+        kokoro = Kokoro()
+        return measure(name, lambda: kokoro.synth_many(texts, voice))
     if engine == "augment":
         from .. import augment
         from .flite import Flite
