@@ -3,7 +3,8 @@
 The labels come from the engines' own synthesis plans, then go through resampling,
 WORLD and speed perturbation.  This re-aligns a sample of English utterances with an
 independent aligner (pocketsphinx, bundled model) and reports how far the corpus
-boundaries are from it, per recipe.  pocketsphinx agrees with Festival's exact
+boundaries are from it, per recipe, and their median offset (bias: positive where the
+corpus labels come later than the audio says).  pocketsphinx agrees with Festival's exact
 labels to about 10-14 ms (notes/speech-sources.md), so that is "as good as it gets".
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus_io import iter_utterances
-from .evaluation.reference import AlignmentError, align_transcript, boundary_errors
+from .evaluation.reference import AlignmentError, align_transcript, boundary_offsets
 
 
 def sample_english(root: Path, per_recipe: int, split: str = "train") -> dict[str, list]:
@@ -40,10 +41,11 @@ def check(root: Path, per_recipe: int) -> dict[str, dict[str, float]]:
         errors, failed = [], 0
         for utt in utterances:
             try:
-                errors.append(boundary_errors(utt.phones, align_transcript(utt.audio, utt.text)))
+                errors.append(boundary_offsets(align_transcript(utt.audio, utt.text), utt.phones))
             except AlignmentError:
                 failed += 1
-        e = np.concatenate(errors) * 1000 if errors else np.zeros(0)
+        late = np.concatenate(errors) * 1000 if errors else np.zeros(0)  # corpus minus aligner
+        e = np.abs(late)
         results[recipe] = {
             "utterances": len(utterances),
             "unaligned": failed,
@@ -51,6 +53,7 @@ def check(root: Path, per_recipe: int) -> dict[str, dict[str, float]]:
             "mae_ms": float(e.mean()) if e.size else float("nan"),
             "median_ms": float(np.median(e)) if e.size else float("nan"),
             "under_20ms": float(np.mean(e < 20)) if e.size else float("nan"),
+            "bias_ms": float(np.median(late)) if e.size else float("nan"),
         }
     return results
 
@@ -58,10 +61,10 @@ def check(root: Path, per_recipe: int) -> dict[str, dict[str, float]]:
 def print_check(results: dict[str, dict[str, float]]) -> None:
     print(
         f"{'recipe':16s} {'utts':>5s} {'unaligned':>9s} {'bounds':>7s} "
-        f"{'MAE ms':>7s} {'median':>7s} {'<20ms':>6s}"
+        f"{'MAE ms':>7s} {'median':>7s} {'<20ms':>6s} {'bias ms':>8s}"
     )
     for recipe, r in results.items():
         print(
             f"{recipe:16s} {r['utterances']:5d} {r['unaligned']:9d} {r['boundaries']:7d} "
-            f"{r['mae_ms']:7.1f} {r['median_ms']:7.1f} {r['under_20ms']:6.2f}"
+            f"{r['mae_ms']:7.1f} {r['median_ms']:7.1f} {r['under_20ms']:6.2f} {r['bias_ms']:8.1f}"
         )

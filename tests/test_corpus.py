@@ -68,6 +68,7 @@ def test_jobs_write_real_aligned_shards_and_resume(tmp_path: Path) -> None:
     # the labels still sit on the audio after resampling, WORLD and the augmentation chain
     agreement = check(tmp_path, per_recipe=3)["diphone"]
     assert agreement["boundaries"] > 50 and agreement["median_ms"] < 20 and agreement["mae_ms"] < 30
+    assert abs(agreement["bias_ms"]) < 15  # neither early nor late on the whole
 
     # same seed -> same text, voices and engine settings (Festival is bit-exact too)
     again = tmp_path / "again"

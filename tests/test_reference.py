@@ -122,6 +122,7 @@ def test_boundary_errors_pair_substitutions() -> None:
     a = [Phone("m", 0.0, 0.1), Phone("ɑ", 0.1, 0.2), Phone("n", 0.2, 0.3)]
     b = [Phone("m", 0.0, 0.12), Phone("ʌ", 0.12, 0.2), Phone("n", 0.2, 0.3)]
     assert sorted(reference.boundary_errors(a, b).round(3)) == [0, 0, 0, 0, 0.02, 0.02]
+    assert sorted(reference.boundary_offsets(b, a).round(3)) == [-0.02, -0.02, 0, 0, 0, 0]  # a is earlier
 
 
 @pytest.mark.slow

@@ -425,12 +425,18 @@ def boundary_errors(ref: Sequence[Phone], hyp: Sequence[Phone]) -> np.ndarray:
     Phones correspond where the two label sequences match; an equal-length run of
     substitutions (``ɑ`` vs ``ʌ``) also pairs up one to one.
     """
+    return np.abs(boundary_offsets(ref, hyp))
+
+
+def boundary_offsets(ref: Sequence[Phone], hyp: Sequence[Phone]) -> np.ndarray:
+    """Signed start and end differences (s), ``hyp`` minus ``ref``, of corresponding phones
+    (as in :func:`boundary_errors`): positive where ``hyp``'s boundaries come later."""
     r = [p for p in ref if p.label != SILENCE]
     h = [p for p in hyp if p.label != SILENCE]
     matcher = difflib.SequenceMatcher(a=[p.label for p in r], b=[p.label for p in h], autojunk=False)
-    errors: list[float] = []
+    offsets: list[float] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
             for a, b in zip(r[i1:i2], h[j1:j2], strict=True):
-                errors += [abs(a.start - b.start), abs(a.end - b.end)]
-    return np.asarray(errors)
+                offsets += [b.start - a.start, b.end - a.end]
+    return np.asarray(offsets)
