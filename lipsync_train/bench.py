@@ -87,7 +87,7 @@ def measure(kind: str, folder: Path, seconds: float, threads: int, device: str =
     restyle = time.perf_counter() - restyle
     peak_mb = peak_memory_mb()
     return {
-        "backend": kind if kind == "onnx" else f"torch:{device}",
+        "backend": "onnxruntime" if kind == "onnx" else f"torch:{device}",
         "seconds": seconds,
         "wall_s": wall,
         "rtf": seconds / wall,
