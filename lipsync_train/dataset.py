@@ -83,32 +83,35 @@ def draw_weights(
     and each recipe named in ``recipe_shares`` its share (the rest keep their proportions)."""
     weights = np.array([e.samples for e in entries], dtype=np.float64)
     if other_languages is not None:
+        if not 0.0 < other_languages < 1.0:
+            raise ValueError(f"other_languages must be between 0 and 1, got {other_languages}")
         english = np.array([e.lang.startswith("en") for e in entries])
-        _give_share(weights, ~english, other_languages, "other_languages", "English and other-language")
+        if english.all() or not english.any():
+            raise ValueError("other_languages needs both English and other-language utterances")
+        _give_shares(weights, [(~english, other_languages)])
     shares = recipe_shares or {}
     if sum(shares.values()) >= 1.0:
         raise ValueError(f"recipe shares must add up to less than 1, got {shares}")
-    named = np.zeros(len(entries), dtype=bool)
+    groups = []
     for recipe, share in shares.items():
         members = np.array([e.recipe == recipe for e in entries])
         if not members.any():
             raise ValueError(f"no utterances of recipe {recipe!r} in the corpus")
-        named |= members
-        weights[members] *= share / weights[members].sum()
-    if named.any():
-        weights[~named] *= (1.0 - sum(shares.values())) / weights[~named].sum()
+        groups.append((members, share))
+    if groups:
+        _give_shares(weights, groups)
     return weights / weights.sum()
 
 
-def _give_share(weights: np.ndarray, group: np.ndarray, share: float, name: str, both: str) -> None:
-    """Scale ``weights`` in place so that ``group`` holds ``share`` of the total."""
-    if not 0.0 < share < 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {share}")
-    if group.all() or not group.any():
-        raise ValueError(f"{name} needs both {both} utterances")
+def _give_shares(weights: np.ndarray, groups: list[tuple[np.ndarray, float]]) -> None:
+    """Scale ``weights`` in place so that each (disjoint) group holds its share of the total
+    and the other utterances the rest, every group keeping its proportions within."""
     total = weights.sum()
-    weights[group] *= share * total / weights[group].sum()
-    weights[~group] *= (1.0 - share) * total / weights[~group].sum()
+    rest = ~np.logical_or.reduce([members for members, _ in groups])
+    for members, share in groups:
+        weights[members] *= share * total / weights[members].sum()
+    if rest.any():
+        weights[rest] *= (1.0 - sum(share for _, share in groups)) * total / weights[rest].sum()
 
 
 class CorpusWindows:

@@ -55,9 +55,9 @@ class BatchSource:
 _worker: tuple[BatchSource, CorpusWindows] | None = None  # this process's source, set once per worker
 
 
-def _start_worker(source: BatchSource) -> None:
+def _start_worker(source: BatchSource, windows: CorpusWindows | None = None) -> None:
     global _worker
-    _worker = (source, source.windows())
+    _worker = (source, windows if windows is not None else source.windows())
 
 
 def _draw(index: int) -> dict[str, np.ndarray]:
@@ -70,14 +70,17 @@ def default_workers(device: str) -> int:
     return 0 if device == "cpu" else max(1, (os.cpu_count() or 2) - 1)
 
 
-def batches(source: BatchSource, start: int, stop: int, workers: int = 0) -> Iterator[dict[str, np.ndarray]]:
+def batches(
+    source: BatchSource, start: int, stop: int, workers: int = 0, windows: CorpusWindows | None = None
+) -> Iterator[dict[str, np.ndarray]]:
     """Batches ``start`` .. ``stop - 1`` in order, drawn ahead: by one background thread when
-    ``workers`` is 0, else by that many processes (each with its own copy of the corpus index)."""
+    ``workers`` is 0 (from ``windows`` when given: ``source.windows()`` already loaded), else by
+    that many processes (each with its own copy of the corpus index)."""
     if workers < 0:
         raise ValueError(f"workers must be 0 or more, got {workers}")
     executor: Executor
     if workers == 0:
-        executor, ahead = ThreadPoolExecutor(1, initializer=_start_worker, initargs=(source,)), 1
+        executor, ahead = ThreadPoolExecutor(1, initializer=_start_worker, initargs=(source, windows)), 1
     else:
         # spawn: the parent may hold CUDA and torch threads, which a forked child must not inherit
         context = multiprocessing.get_context("spawn")

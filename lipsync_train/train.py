@@ -243,7 +243,7 @@ def train(args: argparse.Namespace) -> int:
     log = (out / "log.jsonl").open("a")
     workers = default_workers(device) if args.loader_workers is None else args.loader_workers
     clock = window_start = time.time()
-    for arrays in batches(source, state["step"], args.steps, workers):
+    for arrays in batches(source, state["step"], args.steps, workers, windows=data):
         batch = to_tensors(arrays, device)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
