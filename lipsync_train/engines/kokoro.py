@@ -31,7 +31,8 @@ SAMPLE_RATE = 24000
 FRAME_SAMPLES = 600  # one duration unit of the model
 LATENCY_S = 0.055
 """The audio runs this far ahead of the summed durations: measured against pocketsphinx
-forced alignment of 30 sentences (1,300 phone starts; median +55 ms, piper's +4 ms)."""
+forced alignment of 30 sentences (1,300 phone starts; median +55 ms, piper's +4 ms), once, by a
+script not kept; ``build.py corpus --check`` shows the bias left in the corpus labels."""
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 MAX_SYMBOLS = 510  # the style tables have one row per input length up to this
 
