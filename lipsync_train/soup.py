@@ -47,10 +47,8 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
 def heldout_scores(folders: Sequence[Path], corpus: Path) -> list[dict[str, float]]:
     """Held-out losses and frame metrics of each model folder, as ``build.py train`` logs them."""
     _, batches = heldout_batches(corpus)
-    return [
-        evaluate(TorchBackend.from_folder(folder, device="cpu").model, batches, LossWeights())
-        for folder in folders
-    ]
+    models = [TorchBackend.from_folder(folder, device="cpu").model for folder in folders]
+    return [evaluate(m, batches, LossWeights(viseme_classes=m.cfg.viseme_loss_weights)) for m in models]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from blender_lipsync.core.contract import (
     CHANNEL_INDEX,
     CLOSED_LIPS_APERTURE,
     VISEME_INDEX,
+    VISEME_LOSS_WEIGHTS,
     VISEMES,
     lip_aperture,
 )
@@ -56,10 +57,10 @@ class LossWeights:
     visemes: float = 1.0
     phones: float = 0.5
     closure: float = 4.0
+    viseme_classes: dict[str, float] = field(default_factory=lambda: dict(VISEME_LOSS_WEIGHTS))
+    """Per-viseme weights inside the viseme term; the model config records them for inference."""
 
 
-VISEME_WEIGHTS = {"PP": 3.0, "FF": 2.0}
-"""Lip visemes are short and few; unweighted, the network learns to skip them."""
 SEALED, OPEN = 0.5 * CLOSED_LIPS_APERTURE, 1.5 * CLOSED_LIPS_APERTURE
 
 
@@ -85,7 +86,7 @@ def losses(
     channel = (pred - target).abs().mean()
     velocity = (pred.diff(dim=1) - target.diff(dim=1)).abs().mean()
     class_weights = torch.ones(len(VISEMES), device=pred.device)
-    for name, weight in VISEME_WEIGHTS.items():
+    for name, weight in w.viseme_classes.items():
         class_weights[VISEME_INDEX[name]] = weight
     viseme = -(batch["visemes"] * class_weights * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
     closure = closure_loss(pred, target)
@@ -228,7 +229,7 @@ def train(args: argparse.Namespace) -> int:
     model = LipSyncModel(cfg).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    weights = LossWeights()
+    weights = LossWeights(viseme_classes=cfg.viseme_loss_weights)
     state = {"step": 0, "best": None, "since_best": 0, "seconds": 0.0}
     if (out / "last").is_dir():
         state = load_checkpoint(out / "last", model, optimizer)

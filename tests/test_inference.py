@@ -190,6 +190,10 @@ def test_onnxruntime_matches_torch(model_folder: Path, backend: TorchBackend, tm
         assert np.abs(onnx.channels - reference.channels).max() <= 1e-3
         assert np.abs(onnx.visemes - reference.visemes).max() <= 1e-3
     assert LipSync(ort_backend).curves(np.zeros(100, np.float32), sample_rate=16000).frames == 1
+    assert ort_backend.viseme_loss_weights == backend.viseme_loss_weights
+    (onnx_dir / "config.json").unlink()
+    with pytest.raises(ModelFileError, match=r"no config\.json"):
+        OnnxBackend(onnx_dir, threads=1)
 
 
 def test_yardstick_scores_a_model_folder(model_folder: Path) -> None:
@@ -289,8 +293,26 @@ def test_hedged_closures_are_sealed_above_the_threshold() -> None:
     changed = np.flatnonzero(np.any(out.channels != raw.channels, axis=1))
     assert changed.tolist() == [41]
     assert out.channels[41, CHANNEL_INDEX["jawOpen"]] == raw.channels[41, CHANNEL_INDEX["jawOpen"]]
+    # the seal read the network's weighted PP (0.4); the output shows it without the weight
+    assert out.visemes[40, VISEMES.index("PP")] < 0.3
     with pytest.raises(ValueError, match="seal threshold"):
         PostProcess(seal_threshold=1.5)
+
+
+def test_class_weights_come_off_the_visemes_and_leave_the_channels() -> None:
+    raw = _hedged_closure(0.4)
+    post = PostProcess(smoothing_ms=0)
+
+    def run(weights: dict[str, float]) -> Curves:
+        return post_process(raw, MODEL_FPS, 79 / MODEL_FPS, post, viseme_loss_weights=weights)
+
+    weighted, unweighted = run({}), run({"PP": 2.0, "FF": 2.0})
+    assert np.array_equal(weighted.channels, unweighted.channels)
+    pp, aa = VISEMES.index("PP"), VISEMES.index("aa")
+    assert np.isclose(weighted.visemes[40, pp], 0.4)
+    assert np.isclose(unweighted.visemes[40, pp], 0.2 / (0.2 + 0.6))  # PP halved, then renormalised
+    assert np.allclose(unweighted.visemes.sum(axis=1), 1.0)
+    assert np.array_equal(unweighted.visemes[:30, aa], weighted.visemes[:30, aa])  # sure frames stay
 
 
 def test_sealed_poses_keep_the_jaw_and_just_close_the_lips() -> None:

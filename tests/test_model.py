@@ -289,3 +289,45 @@ def test_recipe_shares_set_the_draws_of_the_named_recipes() -> None:
         draw_weights(entries, recipe_shares={"piper": 0.2})
     with pytest.raises(ValueError, match="less than 1"):
         draw_weights(entries, recipe_shares={"kokoro": 0.6, "flite": 0.5})
+
+
+def test_weighted_viseme_loss_skews_probabilities_by_the_weights_inference_undoes() -> None:
+    from blender_lipsync.core.inference import undo_class_weights
+
+    cfg = ModelConfig()
+    assert cfg.viseme_loss_weights["PP"] > 1  # what the test is about: a class weighted up
+    target = torch.tensor(np.random.default_rng(0).dirichlet(np.ones(len(VISEMES)), size=4)).float()
+    frames = target.shape[0]
+    logits = torch.zeros(1, frames, len(VISEMES), requires_grad=True)
+    batch = {
+        "channels": torch.zeros(1, frames, len(MOUTH_CHANNELS)),
+        "visemes": target[None],
+        "phones": torch.zeros(1, frames, dtype=torch.long),
+    }
+    weights = train.LossWeights(viseme_classes=cfg.viseme_loss_weights)
+    optimizer = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(1500):  # the minimum of the training loss over free logits
+        out = {
+            "channels": torch.zeros(1, frames, len(MOUTH_CHANNELS)),
+            "viseme_logits": logits,
+            "phone_logits": torch.zeros(1, frames, len(PHONE_CLASSES)),
+        }
+        optimizer.zero_grad()
+        train.losses(out, batch, weights)["total"].backward()
+        optimizer.step()
+    learned = logits.detach()[0].softmax(-1).numpy()
+    pp = VISEMES.index("PP")
+    assert np.all(learned[:, pp] > target[:, pp].numpy() * 1.5)  # weighted: PP comes out too likely
+    assert np.allclose(undo_class_weights(learned, cfg.viseme_loss_weights), target.numpy(), atol=2e-3)
+
+
+def test_model_configs_record_the_viseme_loss_weights(tmp_path: Path) -> None:
+    from blender_lipsync.core.inference import load_model_folder, save_model_folder
+
+    model = LipSyncModel(replace(SMALL, viseme_loss_weights={"PP": 4.0}))
+    save_model_folder(model, tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["viseme_loss_weights"] == {"PP": 4.0}
+    assert load_model_folder(tmp_path)[0].viseme_loss_weights == {"PP": 4.0}
+    older = json.loads((tmp_path / "config.json").read_text())
+    del older["viseme_loss_weights"]  # written before the field existed: trained with the default
+    assert ModelConfig.from_json(older).viseme_loss_weights == {"PP": 3.0, "FF": 2.0}

@@ -20,7 +20,7 @@ import bpy
 import numpy as np
 
 from ..core.audio import AudioError
-from ..core.inference import LipSync, ModelFileError, PostProcess, post_process
+from ..core.inference import LipSync, ModelFileError, PostProcess
 from ..core.retarget import PRESETS, MappingRow, apply_mapping, detect_preset, resolve
 from ..core.style import Style
 from . import bake as baking
@@ -136,7 +136,7 @@ def shape_key_values(
     """Per shape key, one value per frame of the segment (cached features: re-styling is cheap)."""
     raw = lipsync.model_curves(segment.samples, style, progress)
     duration = (segment.frames - 1) / segment.fps
-    curves = post_process(raw, segment.fps, duration, post, segment.lead_s)
+    curves = lipsync.post_process(raw, segment.fps, duration, post, segment.lead_s)
     return apply_mapping(curves, rows)
 
 

@@ -73,6 +73,11 @@ VISEMES: tuple[str, ...] = (
 VOWEL_VISEMES: tuple[str, ...] = ("aa", "E", "I", "O", "U")
 """The visemes of vowels: the lips are apart on all of them."""
 
+VISEME_LOSS_WEIGHTS: dict[str, float] = {"PP": 3.0, "FF": 2.0}
+"""Class weights of the viseme cross-entropy in training (the rest weigh 1): lip visemes are
+short and few, and unweighted the network learns to skip them.  They skew the network's
+viseme probabilities by the same factors, which inference divides out again."""
+
 RHUBARB_SHAPES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "X")
 """Rhubarb Lip Sync / Preston Blair mouth chart: A closed (M B P), B slightly open with
 teeth together (most consonants, EE), C open (EH, AE), D wide open (AA), E slightly

@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from .contract import HOP, MOUTH_CHANNELS, VISEMES
+from .contract import HOP, MOUTH_CHANNELS, VISEME_LOSS_WEIGHTS, VISEMES
 from .style import STYLE_DIM
 
 RECEPTIVE_FIELD = 400  # samples seen by one feature of the standard wav2vec2 conv stack
@@ -59,6 +59,9 @@ class ModelConfig:
     channels: tuple[str, ...] = field(default_factory=lambda: MOUTH_CHANNELS)
     visemes: tuple[str, ...] = field(default_factory=lambda: VISEMES)
     style_dim: int = STYLE_DIM
+    viseme_loss_weights: dict[str, float] = field(default_factory=lambda: dict(VISEME_LOSS_WEIGHTS))
+    """Class weights the viseme head was trained with; inference divides them out.  Configs
+    written before this field existed were trained with the default."""
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -7,12 +7,14 @@ parity test keeps them equal to the torch model.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .inference import ModelFileError
+from .contract import VISEME_LOSS_WEIGHTS
+from .inference import CONFIG_FILE, ModelFileError
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -25,7 +27,7 @@ class OnnxBackend:
         import onnxruntime as ort
 
         folder = Path(folder)
-        for name in (ENCODER_FILE, DECODER_FILE):
+        for name in (ENCODER_FILE, DECODER_FILE, CONFIG_FILE):
             if not (folder / name).is_file():
                 raise ModelFileError(
                     f"no {name} in {folder}: export the model with lipsync_train.export_onnx."
@@ -45,6 +47,7 @@ class OnnxBackend:
                 f"cannot load the ONNX model in {folder} ({exc}); reinstall the extension."
             ) from exc
         self.name = "onnxruntime:cpu"
+        self.viseme_loss_weights = _viseme_loss_weights(folder / CONFIG_FILE)
 
     def encode(self, audio: np.ndarray) -> np.ndarray:
         if len(audio) < 320:  # fewer samples than one frame: nothing to encode
@@ -59,3 +62,12 @@ class OnnxBackend:
         }
         channels, visemes = self.decoder.run(None, feeds)
         return channels[0], visemes[0]
+
+
+def _viseme_loss_weights(config: Path) -> dict[str, float]:
+    """The class weights the exported model was trained with (its config.json, no torch needed)."""
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
+    return dict(data.get("viseme_loss_weights", VISEME_LOSS_WEIGHTS))
