@@ -322,7 +322,7 @@ def test_weighted_viseme_loss_skews_probabilities_by_the_weights_inference_undoe
 
 
 def test_model_configs_record_the_viseme_loss_weights(tmp_path: Path) -> None:
-    from blender_lipsync.core.inference import load_model_folder, save_model_folder
+    from blender_lipsync.core.inference import ModelFileError, load_model_folder, save_model_folder
 
     model = LipSyncModel(replace(SMALL, viseme_loss_weights={"PP": 4.0}))
     save_model_folder(model, tmp_path)
@@ -331,3 +331,7 @@ def test_model_configs_record_the_viseme_loss_weights(tmp_path: Path) -> None:
     older = json.loads((tmp_path / "config.json").read_text())
     del older["viseme_loss_weights"]  # written before the field existed: trained with the default
     assert ModelConfig.from_json(older).viseme_loss_weights == {"PP": 3.0, "FF": 2.0}
+    for bad in ({"XX": 2.0}, {"PP": 0.0}, ["PP", 3.0]):
+        (tmp_path / "config.json").write_text(json.dumps({**older, "viseme_loss_weights": bad}))
+        with pytest.raises(ModelFileError, match="viseme_loss_weights must map"):
+            load_model_folder(tmp_path)

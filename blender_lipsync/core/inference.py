@@ -188,6 +188,7 @@ def load_model_folder(folder: str | Path):
         cfg = ModelConfig.from_json(json.loads(config.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
+    checked_viseme_loss_weights(cfg.viseme_loss_weights, config)
     try:
         return cfg, load_file(weights)
     except (SafetensorError, OSError, ValueError) as exc:
@@ -301,15 +302,26 @@ def post_process(
     return smooth(out, post.smoothing_ms, post.smoothing_order)
 
 
+def checked_viseme_loss_weights(weights: object, config: Path) -> dict[str, float]:
+    """``weights`` from a model config, refused (ModelFileError) unless viseme name -> weight > 0."""
+    if not isinstance(weights, Mapping) or not all(
+        name in VISEMES and isinstance(w, int | float) and w > 0 for name, w in weights.items()
+    ):
+        raise ModelFileError(
+            f"{config}: viseme_loss_weights must map viseme names {VISEMES} to positive numbers, "
+            f"got {weights!r}. Restore the config the model was exported with."
+        )
+    return {name: float(w) for name, w in weights.items()}
+
+
 def undo_class_weights(visemes: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
     """Viseme probabilities as if the head had been trained without class weights.
 
     Weighted cross-entropy ``-sum_c w_c t_c log p_c`` is minimised by ``p_c ~ w_c t_c``, so
     a class weighted 3x comes out 3x too likely (on held-out voices the weighted argmax
     said PP 29 % more often than the reference).  Dividing by ``w_c`` and renormalising
-    recovers ``t``.  The
-    seals and the vowel parting read the weighted probabilities: their thresholds were
-    chosen on them.
+    recovers ``t``.  The seals and the vowel parting read the weighted probabilities:
+    their thresholds were chosen on them.
     """
     if visemes.size == 0 or not weights:
         return visemes

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .contract import VISEME_LOSS_WEIGHTS
-from .inference import CONFIG_FILE, ModelFileError
+from .inference import CONFIG_FILE, ModelFileError, checked_viseme_loss_weights
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -70,4 +70,6 @@ def _viseme_loss_weights(config: Path) -> dict[str, float]:
         data = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
-    return dict(data.get("viseme_loss_weights", VISEME_LOSS_WEIGHTS))
+    if not isinstance(data, dict):
+        raise ModelFileError(f"{config} is not a valid model config: not a JSON object")
+    return checked_viseme_loss_weights(data.get("viseme_loss_weights", VISEME_LOSS_WEIGHTS), config)
