@@ -79,6 +79,13 @@ def test_l2_and_accuracy_values() -> None:
     assert s["mouth_l2"] == pytest.approx(0.1, abs=1e-6)  # one channel off by 0.1 on every frame
     aa_frames = int(np.sum(ref.viseme_ids() == VISEME_INDEX["aa"]))
     assert s["viseme_accuracy"] == pytest.approx(aa_frames / ref.frames)
+    t = metrics.tally(pred, ref, PHONES)
+    aa, pp = VISEME_INDEX["aa"], VISEME_INDEX["PP"]
+    assert np.trace(t.confusion) == t.viseme_hits == aa_frames
+    assert t.confusion[:, aa].sum() == ref.frames  # every frame predicted aa, in the aa column
+    assert t.confusion[pp, aa] == np.sum(ref.viseme_ids() == pp)
+    recall = t.viseme_recall()
+    assert recall["aa"] == 1.0 and recall["PP"] == 0.0 and recall["FF"] is None
 
 
 @pytest.mark.parametrize("shift", [3, -3, 1, 7])
@@ -122,6 +129,7 @@ def test_pooling_sums_counts_and_concatenates_frames() -> None:
     assert pooled["frames"] == ref.frames + 20
     hits = sum(t.viseme_hits for t in tallies)
     assert pooled["viseme_accuracy"] == pytest.approx(hits / (ref.frames + 20))
+    assert np.array_equal(metrics.pool(tallies).confusion, tallies[0].confusion + tallies[1].confusion)
     assert pooled["bilabial_segments"] == sum(t.bilabial_segments for t in tallies)
     jaw_p = np.concatenate([preds[0].channel("jawOpen"), preds[1].channel("jawOpen")])
     jaw_r = np.concatenate([ref.channel("jawOpen"), short.channel("jawOpen")])

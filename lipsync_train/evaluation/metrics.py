@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blender_lipsync.core.contract import CHANNEL_INDEX, Curves, lip_aperture, lips_closed
+from blender_lipsync.core.contract import CHANNEL_INDEX, VISEMES, Curves, lip_aperture, lips_closed
 from lipsync_train.phonemes import BILABIALS, OPEN_VOWELS, Phone
 
 MAX_LAG = 10
@@ -80,6 +80,8 @@ class Tally:
     l2_sum: float = 0.0
     jaw: Moments = field(default_factory=Moments)
     xcorr: np.ndarray = field(default_factory=lambda: np.zeros(2 * MAX_LAG + 1))
+    confusion: np.ndarray = field(default_factory=lambda: np.zeros((len(VISEMES),) * 2, dtype=np.int64))
+    """Frames per (reference viseme, predicted viseme); its trace is ``viseme_hits``."""
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(
@@ -92,7 +94,14 @@ class Tally:
             self.l2_sum + other.l2_sum,
             self.jaw + other.jaw,
             self.xcorr + other.xcorr,
+            self.confusion + other.confusion,
         )
+
+    def viseme_recall(self) -> dict[str, float | None]:
+        """Per reference viseme, the share of its frames predicted as it (None: never in the reference)."""
+        return {
+            v: _ratio(int(self.confusion[i, i]), int(self.confusion[i].sum())) for i, v in enumerate(VISEMES)
+        }
 
     def scores(self) -> dict[str, float | int | None]:
         """The section 6 numbers.  Ratios with an empty denominator are None."""
@@ -120,12 +129,15 @@ def pool(tallies: Iterable[Tally]) -> Tally:
 def tally(pred: Curves, ref: Curves, phones: Sequence[Phone]) -> Tally:
     """Score one file: ``pred`` against ``ref`` (same fps), ``phones`` the reference timeline."""
     pred, ref = _common_length(pred, ref)
+    ref_ids, pred_ids = ref.viseme_ids(), pred.viseme_ids()
+    confusion = np.zeros((len(VISEMES),) * 2, dtype=np.int64)
+    np.add.at(confusion, (ref_ids, pred_ids), 1)
     closed = lips_closed(pred.channels)
     bilabials, bilabials_closed = bilabial_closures(closed, phones, ref.fps)
     vowel_frames, vowel_closed = false_closures(closed, lips_closed(ref.channels), phones, ref.fps)
     return Tally(
         frames=ref.frames,
-        viseme_hits=int(np.sum(pred.viseme_ids() == ref.viseme_ids())),
+        viseme_hits=int(np.trace(confusion)),
         bilabial_segments=bilabials,
         bilabials_closed=bilabials_closed,
         open_vowel_frames=vowel_frames,
@@ -133,6 +145,7 @@ def tally(pred: Curves, ref: Curves, phones: Sequence[Phone]) -> Tally:
         l2_sum=float(np.linalg.norm(pred.channels.astype(np.float64) - ref.channels, axis=1).sum()),
         jaw=Moments.of(pred.channels[:, _JAW], ref.channels[:, _JAW]),
         xcorr=cross_correlation(motion_signal(pred), motion_signal(ref)),
+        confusion=confusion,
     )
 
 

@@ -179,8 +179,14 @@ def _dataset_result(scored: list[tuple[Sample, metrics.Tally]]) -> dict:
     by_lang: dict[str, list[metrics.Tally]] = {}
     for sample, t in scored:
         by_lang.setdefault(sample.lang, []).append(t)
+    pooled = metrics.pool(t for _, t in scored)
     return {
-        "pooled": metrics.pool(t for _, t in scored).scores(),
+        "pooled": pooled.scores(),
+        "viseme_recall": pooled.viseme_recall(),
+        "viseme_confusion": {
+            "rows_reference_columns_predicted": list(VISEMES),
+            "frames": pooled.confusion.tolist(),
+        },
         "by_lang": {lang: metrics.pool(ts).scores() for lang, ts in sorted(by_lang.items())},
         "files": {sample.id: t.scores() for sample, t in scored},
     }
