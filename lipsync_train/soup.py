@@ -47,8 +47,11 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
 def heldout_scores(folders: Sequence[Path], corpus: Path) -> list[dict[str, float]]:
     """Held-out losses and frame metrics of each model folder, as ``build.py train`` logs them."""
     _, batches = heldout_batches(corpus)
-    models = [TorchBackend.from_folder(folder, device="cpu").model for folder in folders]
-    return [evaluate(m, batches, LossWeights(viseme_classes=m.cfg.viseme_loss_weights)) for m in models]
+    scores = []
+    for folder in folders:  # one model in memory at a time
+        model = TorchBackend.from_folder(folder, device="cpu").model
+        scores.append(evaluate(model, batches, LossWeights(viseme_classes=model.cfg.viseme_loss_weights)))
+    return scores
 
 
 def main(argv: list[str] | None = None) -> int:

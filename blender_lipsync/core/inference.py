@@ -184,8 +184,9 @@ def load_model_folder(folder: str | Path):
         raise ModelFileError(f"no {WEIGHTS_FILE} in {folder}{hint}. Only safetensors weights are loaded.")
     if not config.is_file():
         raise ModelFileError(f"no {CONFIG_FILE} beside {weights}: the weights cannot be used without it.")
+    data = read_config(config)
     try:
-        cfg = ModelConfig.from_json(json.loads(config.read_text(encoding="utf-8")))
+        cfg = ModelConfig.from_json(data)
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
     checked_viseme_loss_weights(cfg.viseme_loss_weights, config)
@@ -300,6 +301,17 @@ def post_process(
     unweighted = Curves(raw.fps, lips_fixed.channels, undo_class_weights(lips_fixed.visemes, weights))
     out = resample_curves(unweighted, fps, duration, lead_s + post.anticipation_ms / 1000.0)
     return smooth(out, post.smoothing_ms, post.smoothing_order)
+
+
+def read_config(config: Path) -> dict:
+    """A model folder's ``config.json`` as a dict (ModelFileError when unreadable); no torch needed."""
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelFileError(f"{config} is not a valid model config: not a JSON object")
+    return data
 
 
 def checked_viseme_loss_weights(weights: object, config: Path) -> dict[str, float]:

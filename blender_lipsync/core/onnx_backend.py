@@ -7,14 +7,13 @@ parity test keeps them equal to the torch model.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .contract import VISEME_LOSS_WEIGHTS
-from .inference import CONFIG_FILE, ModelFileError, checked_viseme_loss_weights
+from .inference import CONFIG_FILE, ModelFileError, checked_viseme_loss_weights, read_config
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -66,10 +65,5 @@ class OnnxBackend:
 
 def _viseme_loss_weights(config: Path) -> dict[str, float]:
     """The class weights the exported model was trained with (its config.json, no torch needed)."""
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ModelFileError(f"{config} is not a valid model config: not a JSON object")
-    return checked_viseme_loss_weights(data.get("viseme_loss_weights", VISEME_LOSS_WEIGHTS), config)
+    weights = read_config(config).get("viseme_loss_weights", VISEME_LOSS_WEIGHTS)
+    return checked_viseme_loss_weights(weights, config)

@@ -72,7 +72,6 @@ class Tally:
     """Additive statistics of one file or of a pool of files (add tallies to pool)."""
 
     frames: int = 0
-    viseme_hits: int = 0
     bilabial_segments: int = 0
     bilabials_closed: int = 0
     open_vowel_frames: int = 0  # central half of open vowels, reference lips open
@@ -83,10 +82,14 @@ class Tally:
     confusion: np.ndarray = field(default_factory=lambda: np.zeros((len(VISEMES),) * 2, dtype=np.int64))
     """Frames per (reference viseme, predicted viseme); its trace is ``viseme_hits``."""
 
+    @property
+    def viseme_hits(self) -> int:
+        """Frames whose predicted viseme is the reference's."""
+        return int(np.trace(self.confusion))
+
     def __add__(self, other: Tally) -> Tally:
         return Tally(
             self.frames + other.frames,
-            self.viseme_hits + other.viseme_hits,
             self.bilabial_segments + other.bilabial_segments,
             self.bilabials_closed + other.bilabials_closed,
             self.open_vowel_frames + other.open_vowel_frames,
@@ -129,15 +132,13 @@ def pool(tallies: Iterable[Tally]) -> Tally:
 def tally(pred: Curves, ref: Curves, phones: Sequence[Phone]) -> Tally:
     """Score one file: ``pred`` against ``ref`` (same fps), ``phones`` the reference timeline."""
     pred, ref = _common_length(pred, ref)
-    ref_ids, pred_ids = ref.viseme_ids(), pred.viseme_ids()
     confusion = np.zeros((len(VISEMES),) * 2, dtype=np.int64)
-    np.add.at(confusion, (ref_ids, pred_ids), 1)
+    np.add.at(confusion, (ref.viseme_ids(), pred.viseme_ids()), 1)
     closed = lips_closed(pred.channels)
     bilabials, bilabials_closed = bilabial_closures(closed, phones, ref.fps)
     vowel_frames, vowel_closed = false_closures(closed, lips_closed(ref.channels), phones, ref.fps)
     return Tally(
         frames=ref.frames,
-        viseme_hits=int(np.trace(confusion)),
         bilabial_segments=bilabials,
         bilabials_closed=bilabials_closed,
         open_vowel_frames=vowel_frames,
