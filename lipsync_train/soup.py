@@ -3,7 +3,8 @@
 A "uniform model soup" (Wortsman et al., 2022): models fine-tuned from one shared
 starting point sit in one loss basin, so their weight average is itself a good model,
 often steadier on unseen data than any one of them, at no inference cost.  Only
-models with the same config can be averaged; anything else is refused.
+models with the same config can be averaged; anything else is refused, except the input
+rumble filter, which has no weights: the soup takes the first model's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -37,7 +39,7 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
     loaded = [load_model_folder(f) for f in folders]
     config = loaded[0][0]
     for folder, (other, _) in zip(folders[1:], loaded[1:], strict=True):
-        if other != config:
+        if replace(other, rumble_cutoff_hz=config.rumble_cutoff_hz) != config:
             raise ValueError(f"{folder} has another model config than {folders[0]}")
     model = LipSyncModel(config)
     model.load_state_dict(average_weights([w for _, w in loaded]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,26 @@ def test_chunked_encoding_matches_a_single_pass(backend: TorchBackend) -> None:
     assert chunked.frames == single.frames == len(audio) // 320
     assert np.abs(chunked.channels - single.channels).max() <= 1e-3
     assert np.abs(chunked.visemes - single.visemes).max() <= 1e-3
+
+
+def test_rumble_and_dc_offset_do_not_reach_the_encoder(model_folder: Path) -> None:
+    """Real speech plus a DC offset, or a 4 Hz rumble, louder than the voice."""
+    audio = load_audio(REAL / "lj_LJ001-0002.wav")
+    loud = 3 * float(np.sqrt(np.mean(audio**2)))
+    rumble = loud * np.sin(2 * np.pi * 4 * np.arange(len(audio)) / 16000)
+    filtered = LipSync(TorchBackend.from_folder(model_folder, device="cpu"))
+    unfiltered_model = TorchBackend.from_folder(model_folder, device="cpu").model
+    unfiltered_model.cfg = replace(unfiltered_model.cfg, rumble_cutoff_hz=0.0)
+    unfiltered = LipSync(TorchBackend(unfiltered_model, device="cpu"))
+
+    def change(lipsync: LipSync, extra: np.ndarray) -> float:
+        clean = lipsync.model_curves(audio).channels
+        return float(np.abs(lipsync.model_curves((audio + extra).astype(np.float32)).channels - clean).mean())
+
+    assert filtered.backend.model.cfg.rumble_cutoff_hz == 60.0
+    assert change(filtered, np.full_like(audio, loud)) <= 1e-5  # an offset is removed exactly
+    assert change(unfiltered, np.full_like(audio, loud)) > 0.03  # and matters without the filter
+    assert change(filtered, rumble) < 0.2 * change(unfiltered, rumble)
 
 
 def test_restyling_reuses_cached_features(backend: TorchBackend, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,14 @@ import torch
 from safetensors.torch import load_file
 
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
-from blender_lipsync.core.model import LipSyncModel, ModelConfig, loudness_features, pad_for_features
+from blender_lipsync.core.model import (
+    RUMBLE_BOX_FACTOR,
+    LipSyncModel,
+    ModelConfig,
+    loudness_features,
+    pad_for_features,
+    remove_rumble,
+)
 from blender_lipsync.core.style import STYLE_DIM, Style
 from lipsync_train import augment, train
 from lipsync_train.dataset import PHONE_CLASSES, CorpusWindows, phone_ids
@@ -335,3 +342,50 @@ def test_model_configs_record_the_viseme_loss_weights(tmp_path: Path) -> None:
         (tmp_path / "config.json").write_text(json.dumps({**older, "viseme_loss_weights": bad}))
         with pytest.raises(ModelFileError, match="viseme_loss_weights must map"):
             load_model_folder(tmp_path)
+
+
+def _gain_db(x: torch.Tensor, y: torch.Tensor) -> float:
+    middle = slice(x.shape[-1] // 4, 3 * x.shape[-1] // 4)  # away from the ends
+    return float(10 * torch.log10((y[..., middle] ** 2).mean() / (x[..., middle] ** 2).mean()))
+
+
+@pytest.mark.parametrize(
+    ("hz", "low", "high"),
+    [
+        (5, -45, -39),
+        (20, -20, -17),
+        (60, -3.5, -2.5),
+        (85, -0.5, 0.05),
+        (150, -0.5, 0.05),
+        (3000, -0.05, 0.05),
+    ],
+)
+def test_rumble_filter_response(hz: float, low: float, high: float) -> None:
+    tone = torch.sin(2 * torch.pi * hz * torch.arange(4 * 16000) / 16000)[None]
+    assert low <= _gain_db(tone, remove_rumble(tone, 60.0)) <= high
+
+
+def test_rumble_filter_is_the_input_minus_a_centred_triangle() -> None:
+    x = np.random.default_rng(4).standard_normal(3000) + 0.3  # with a DC offset
+    box = round(RUMBLE_BOX_FACTOR * 16000 / 60.0)
+    triangle = np.convolve(np.ones(box), np.ones(box)) / box**2
+    want = x - np.convolve(np.pad(x, box - 1, mode="edge"), triangle, mode="valid")
+    got = remove_rumble(torch.from_numpy(x).float()[None], 60.0)[0].numpy()
+    assert got.shape == x.shape and np.abs(got - want).max() <= 1e-5
+    for n in (1, 2, 50):  # shorter than the filter: same length, the offset gone
+        assert remove_rumble(torch.full((1, n), 0.5), 60.0).abs().max() < 1e-6
+
+
+def test_old_configs_have_no_rumble_filter_and_a_fine_tune_may_add_it(tmp_path: Path) -> None:
+    from blender_lipsync.core.inference import save_model_folder
+
+    older = ModelConfig().to_json()
+    del older["rumble_cutoff_hz"]  # written before the field existed: trained without the filter
+    assert ModelConfig.from_json(older).rumble_cutoff_hz == 0.0
+    assert (
+        ModelConfig.from_json(ModelConfig().to_json()).rumble_cutoff_hz == ModelConfig().rumble_cutoff_hz > 0
+    )
+    base = save_model_folder(LipSyncModel(replace(SMALL, rumble_cutoff_hz=0.0)), tmp_path / "base")
+    filtered = LipSyncModel(SMALL)
+    train._start_from(base, filtered, SMALL)  # no SystemExit: the filter has no weights
+    assert filtered.cfg.rumble_cutoff_hz == 60.0

@@ -51,6 +51,13 @@ def test_models_with_other_configs_are_refused(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "soup").exists()
 
 
+def test_the_rumble_filter_comes_from_the_first_model(tmp_path: Path) -> None:
+    a = _model_folder(tmp_path / "a", 1, replace(SMALL, rumble_cutoff_hz=60.0))
+    b = _model_folder(tmp_path / "b", 2, replace(SMALL, rumble_cutoff_hz=0.0))
+    assert load_model_folder(soup([a, b], tmp_path / "ab"))[0].rumble_cutoff_hz == 60.0
+    assert load_model_folder(soup([b, a], tmp_path / "ba"))[0].rumble_cutoff_hz == 0.0
+
+
 def test_a_missing_model_folder_is_refused(tmp_path: Path, capsys) -> None:
     a = _model_folder(tmp_path / "a", 1)
     assert main([str(a), str(tmp_path / "nowhere"), "--out", str(tmp_path / "soup")]) == 2

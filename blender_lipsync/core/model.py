@@ -9,6 +9,10 @@ each frame during training, which keeps the features phonetic and speaker-agnost
 The audio is padded by half a receptive field on both sides, so feature ``j`` is
 centred on the instant ``j / 50`` s, the instant the channel contract gives frame ``j``.
 
+Before either, ``rumble_cutoff_hz`` high-passes the audio (``remove_rumble``): real
+recordings often carry DC offset and sub-audio rumble far above the voice, which the
+level features would read as speech and the per-frame normalisation would amplify.
+
 With ``loudness_input`` two level features join the encoder's, per frame: the
 frame's level and its level below the loud parts of the surrounding 4 s.  The
 wav2vec2 conv stack layer-normalises every frame, so it is blind to level, yet the
@@ -34,6 +38,7 @@ RECEPTIVE_FIELD = 400  # samples seen by one feature of the standard wav2vec2 co
 LOUDNESS_FEATURES = 2
 LEVEL_RANGE_DB = 30.0  # the teacher's: 30 dB below the loud parts reads as quiet
 LOUD_PARTS_FRAMES = 100  # +-2 s: the local stand-in for "the utterance's loud parts"
+RUMBLE_BOX_FACTOR = 0.58  # a box of L samples, applied twice and subtracted, is -3 dB at 0.58 sr / L
 
 
 @dataclass
@@ -56,6 +61,9 @@ class ModelConfig:
     encoder: str = "wav2vec2"  # "wav2vec2", "logmel" (the CNN control), or a pretrained wav2vec2 folder
     logmel_layers: int = 4
     loudness_input: bool = False  # level features beside the encoder's (see the module docstring)
+    rumble_cutoff_hz: float = 60.0
+    """-3 dB point of the input high-pass (0: none).  Configs written before this field
+    existed had none."""
     channels: tuple[str, ...] = field(default_factory=lambda: MOUTH_CHANNELS)
     visemes: tuple[str, ...] = field(default_factory=lambda: VISEMES)
     style_dim: int = STYLE_DIM
@@ -69,7 +77,7 @@ class ModelConfig:
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         tuples = {k: tuple(v) for k, v in data.items() if isinstance(v, list)}
-        return cls(**{**data, **tuples})
+        return cls(**{"rumble_cutoff_hz": 0.0, **data, **tuples})
 
     def wav2vec2_config(self):
         from transformers import Wav2Vec2Config
@@ -102,6 +110,21 @@ def pad_for_features(audio: torch.Tensor) -> torch.Tensor:
     and enough after that the last full 20 ms frame still gets its feature."""
     half = RECEPTIVE_FIELD // 2
     return nn.functional.pad(audio, (half, half + HOP))
+
+
+def remove_rumble(audio: torch.Tensor, cutoff_hz: float, sample_rate: int = 16000) -> torch.Tensor:
+    """(B, samples) -> the same minus a triangle-smoothed copy: a zero-phase high-pass.
+
+    -3 dB at ``cutoff_hz``, 12 dB per octave below it (-18 dB at a third of it), within
+    0.5 dB from 1.4 x the cutoff up; DC is removed exactly.  The triangle reaches
+    ``0.58 sr / cutoff`` samples either way (10 ms at 60 Hz), so chunked encoding with
+    context has no seams; the ends are extended with their edge values.
+    """
+    box = max(2, round(RUMBLE_BOX_FACTOR * sample_rate / cutoff_hz))
+    smooth = nn.functional.pad(audio[:, None], (box - 1, box - 1), mode="replicate")
+    for _ in range(2):  # two boxes make a centred triangle of 2 * box - 1 samples
+        smooth = nn.functional.avg_pool1d(smooth, box, 1)
+    return audio - smooth[:, 0]
 
 
 def loudness_features(audio: torch.Tensor, frames: int) -> torch.Tensor:
@@ -241,6 +264,8 @@ class LipSyncModel(nn.Module):
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
         """(B, samples) 16 kHz -> (B, samples // 320, F): feature j centred at j / 50 s."""
         frames = audio.shape[-1] // HOP
+        if self.cfg.rumble_cutoff_hz > 0:
+            audio = remove_rumble(audio, self.cfg.rumble_cutoff_hz)
         if isinstance(self.encoder, LogMelEncoder):
             features = self.encoder(audio)[:, :frames]
         else:
