@@ -160,6 +160,20 @@ def add_noise(audio: np.ndarray, sr: int, snr_db: float, kind: str, rng: np.rand
     return (x + noise * np.sqrt(target)).astype(np.float32)
 
 
+def add_rumble(audio: np.ndarray, sr: int, level_db: float, rng: np.random.Generator) -> np.ndarray:
+    """Add sub-audio rumble ``level_db`` above the speech level (``active_power``): a DC
+    offset plus 1-3 sinusoids of 1-15 Hz, as handling noise, wind, air conditioning and a
+    drifting converter leave on real recordings."""
+    x = np.asarray(audio, np.float64)
+    t = np.arange(len(x)) / sr
+    rumble = np.full(len(x), rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0))
+    for _ in range(int(rng.integers(1, 4))):
+        hz, phase = rng.uniform(1.0, 15.0), rng.uniform(0.0, 2 * np.pi)
+        rumble += rng.uniform(0.3, 1.0) * np.sin(2 * np.pi * hz * t + phase)
+    scale = np.sqrt(active_power(x, sr) * 10 ** (level_db / 10) / max(float(np.mean(rumble**2)), 1e-20))
+    return (x + scale * rumble).astype(np.float32)
+
+
 # ---------------------------------------------------------------- reverberation
 
 

@@ -80,6 +80,21 @@ def test_noise_hits_snr(kind):
         assert measured == pytest.approx(snr, abs=1.0)
 
 
+def test_rumble_sits_below_15_hz_at_the_asked_level():
+    t = np.arange(SR * 3) / SR
+    x = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    y = augment.add_rumble(x, SR, 10.0, np.random.default_rng(2))
+    rumble = y.astype(np.float64) - x
+    assert y.dtype == np.float32 and y.shape == x.shape
+    assert 10 * np.log10(np.mean(rumble**2) / np.mean(x.astype(np.float64) ** 2)) == pytest.approx(
+        10.0, abs=0.1
+    )
+    spectrum = np.abs(np.fft.rfft(rumble)) ** 2
+    freqs = np.fft.rfftfreq(len(rumble), 1 / SR)
+    assert spectrum[freqs <= 16].sum() > 0.99 * spectrum.sum()
+    assert abs(rumble.mean()) > 0.01  # a DC offset is part of it
+
+
 def test_reverb_keeps_onset_and_length():
     rng = np.random.default_rng(3)
     x = np.zeros(SR, np.float32)

@@ -12,7 +12,7 @@ from blender_lipsync.core.contract import VISEME_INDEX, frame_count, lips_closed
 from lipsync_train.corpus_io import Utterance, write_shard
 from lipsync_train.evaluation import metrics, predictors, reference
 from lipsync_train.evaluation.__main__ import main
-from lipsync_train.evaluation.report import Settings, evaluate
+from lipsync_train.evaluation.report import Settings, evaluate, open_dataset
 
 ROOT = reference.DEFAULT_REALSPEECH
 WITH_TEXTGRID = sorted(p.stem for p in ROOT.glob("*.TextGrid"))
@@ -153,6 +153,8 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
             "heldout",
             "--dataset",
             "heldout-lang",
+            "--dataset",
+            "heldout-rumble",
             "--corpus",
             str(corpus),
             "--out",
@@ -169,3 +171,12 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
     assert set(other["by_lang"]) == {"de"} and len(other["files"]) == 2
     assert english["pooled"]["viseme_accuracy"] == 1.0
     assert report["datasets"]["heldout"]["files"][0]["reference"] == "engine:test"
+    rumbled = report["results"]["teacher"]["heldout-rumble"]  # the same files, the same reference
+    assert set(rumbled["files"]) == {"prio_bobby", "prio_mary"}
+    assert rumbled["pooled"]["viseme_accuracy"] == 1.0
+    settings = Settings(predictors=[], datasets=[], corpus=corpus)
+    for plain, noisy in zip(
+        open_dataset("heldout", settings)[1], open_dataset("heldout-rumble", settings)[1], strict=True
+    ):
+        added = noisy.audio.astype(np.float64) - plain.audio
+        assert plain.id == noisy.id and np.mean(added**2) > 3 * np.mean(plain.audio.astype(np.float64) ** 2)

@@ -18,13 +18,17 @@ import numpy as np
 
 from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
+from lipsync_train.augment import add_rumble, limit_peak
 from lipsync_train.corpus_io import iter_utterances
 from lipsync_train.phonemes import SILENCE, Phone
 
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
-DATASETS = ("realspeech", "heldout", "heldout-lang")
+DATASETS = ("realspeech", "heldout", "heldout-lang", "heldout-rumble")
+RUMBLE_DB = 10.0
+"""``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
+speech (``augment.add_rumble``, seeded per file), a stress test for the input filter."""
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -76,8 +80,8 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset in ("heldout", "heldout-lang"):
-        return _heldout(settings.corpus, dataset == "heldout-lang", settings.max_files)
+    if dataset in ("heldout", "heldout-lang", "heldout-rumble"):
+        return _heldout(settings.corpus, dataset, settings.max_files)
     raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
 
 
@@ -101,12 +105,12 @@ def _realspeech(settings: Settings) -> tuple[int, Iterator[Sample]]:
     return len(ids), samples()
 
 
-def _heldout(corpus: Path, other_languages: bool, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
     if not any((Path(corpus) / "heldout").glob("shard-*.jsonl")):
         raise DatasetUnavailable(
             f"no synthetic corpus at {corpus} (no heldout shards): run `python build.py corpus` first"
         )
-    name = "heldout-lang" if other_languages else "heldout"
+    other_languages = name == "heldout-lang"
 
     def wanted(lang: str) -> bool:
         return lang.startswith("en") != other_languages
@@ -123,7 +127,11 @@ def _heldout(corpus: Path, other_languages: bool, max_files: int | None) -> tupl
         for u in iter_utterances(corpus, "heldout"):
             if wanted(u.lang):
                 if index in keep:
-                    yield Sample(name, u.id, u.audio, list(u.phones), f"engine:{u.engine}", u.lang)
+                    audio = u.audio
+                    if name == "heldout-rumble":
+                        rng = np.random.default_rng(index)
+                        audio = limit_peak(add_rumble(audio, MODEL_SAMPLE_RATE, RUMBLE_DB, rng))
+                    yield Sample(name, u.id, audio, list(u.phones), f"engine:{u.engine}", u.lang)
                 index += 1
 
     return len(keep), samples()
