@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from blender_lipsync.core import model as model_module
 from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
 from blender_lipsync.core.model import (
     RUMBLE_BOX_FACTOR,
@@ -374,6 +375,13 @@ def test_rumble_filter_is_the_input_minus_a_centred_triangle() -> None:
     assert got.shape == x.shape and np.abs(got - want).max() <= 1e-5
     for n in (1, 2, 50):  # shorter than the filter: same length, the offset gone
         assert remove_rumble(torch.full((1, n), 0.5), 60.0).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("box", [2, 7, 155, 160])  # prime ones take the unfactored path
+def test_factored_box_mean_equals_pooling(box: int) -> None:
+    x = torch.randn(2, 1, 3000)
+    want = torch.nn.functional.avg_pool1d(x, box, 1)
+    assert torch.allclose(model_module._box_mean(x, box), want, atol=1e-6)
 
 
 def test_old_configs_have_no_rumble_filter_and_a_fine_tune_may_add_it(tmp_path: Path) -> None:

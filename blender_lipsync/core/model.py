@@ -123,8 +123,20 @@ def remove_rumble(audio: torch.Tensor, cutoff_hz: float, sample_rate: int = 1600
     box = max(2, round(RUMBLE_BOX_FACTOR * sample_rate / cutoff_hz))
     smooth = nn.functional.pad(audio[:, None], (box - 1, box - 1), mode="replicate")
     for _ in range(2):  # two boxes make a centred triangle of 2 * box - 1 samples
-        smooth = nn.functional.avg_pool1d(smooth, box, 1)
+        smooth = _box_mean(smooth, box)
     return audio - smooth[:, 0]
+
+
+def _box_mean(x: torch.Tensor, box: int) -> torch.Tensor:
+    """Means of ``box`` consecutive samples of (B, 1, n) -> (B, 1, n - box + 1).
+
+    Factored as a box of ``short`` and a dilated box of ``box // short`` taps (155 = 5 x 31:
+    36 operations a sample instead of 155; onnxruntime's pooling is not O(1) per sample)."""
+    short = max(d for d in range(1, math.isqrt(box) + 1) if box % d == 0)
+    x = nn.functional.avg_pool1d(x, short, 1) if short > 1 else x
+    taps = box // short
+    weight = torch.full((1, 1, taps), 1.0 / taps, dtype=x.dtype, device=x.device)
+    return nn.functional.conv1d(x, weight, dilation=short)
 
 
 def loudness_features(audio: torch.Tensor, frames: int) -> torch.Tensor:
