@@ -373,6 +373,7 @@ def test_rumble_filter_is_the_input_minus_a_centred_triangle() -> None:
     want = x - np.convolve(np.pad(x, box - 1, mode="edge"), triangle, mode="valid")
     got = remove_rumble(torch.from_numpy(x).float()[None], 60.0)[0].numpy()
     assert got.shape == x.shape and np.abs(got - want).max() <= 1e-5
+    assert remove_rumble(torch.zeros(1, 0), 60.0).shape == (1, 0)
     for n in (1, 2, 50):  # shorter than the filter: same length, the offset gone
         assert remove_rumble(torch.full((1, n), 0.5), 60.0).abs().max() < 1e-6
 

@@ -120,6 +120,8 @@ def remove_rumble(audio: torch.Tensor, cutoff_hz: float, sample_rate: int = 1600
     ``0.58 sr / cutoff`` samples either way (10 ms at 60 Hz), so chunked encoding with
     context has no seams; the ends are extended with their edge values.
     """
+    if audio.shape[-1] == 0:  # nothing to filter (and nothing to pad from)
+        return audio
     box = max(2, round(RUMBLE_BOX_FACTOR * sample_rate / cutoff_hz))
     smooth = nn.functional.pad(audio[:, None], (box - 1, box - 1), mode="replicate")
     for _ in range(2):  # two boxes make a centred triangle of 2 * box - 1 samples
