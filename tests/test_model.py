@@ -386,7 +386,7 @@ def test_factored_box_mean_equals_pooling(box: int) -> None:
 
 
 def test_old_configs_have_no_rumble_filter_and_a_fine_tune_may_add_it(tmp_path: Path) -> None:
-    from blender_lipsync.core.inference import save_model_folder
+    from blender_lipsync.core.inference import ModelFileError, load_model_folder, save_model_folder
 
     older = ModelConfig().to_json()
     del older["rumble_cutoff_hz"]  # written before the field existed: trained without the filter
@@ -395,6 +395,13 @@ def test_old_configs_have_no_rumble_filter_and_a_fine_tune_may_add_it(tmp_path: 
         ModelConfig.from_json(ModelConfig().to_json()).rumble_cutoff_hz == ModelConfig().rumble_cutoff_hz > 0
     )
     base = save_model_folder(LipSyncModel(replace(SMALL, rumble_cutoff_hz=0.0)), tmp_path / "base")
+    config = json.loads((base / "config.json").read_text())
+    for bad in ("60", -5.0, 1e4, None):
+        (tmp_path / "bad").mkdir(exist_ok=True)
+        (tmp_path / "bad" / "model.safetensors").write_bytes((base / "model.safetensors").read_bytes())
+        (tmp_path / "bad" / "config.json").write_text(json.dumps({**config, "rumble_cutoff_hz": bad}))
+        with pytest.raises(ModelFileError, match="rumble_cutoff_hz must be"):
+            load_model_folder(tmp_path / "bad")
     filtered = LipSyncModel(SMALL)
     train._start_from(base, filtered, SMALL)  # no SystemExit: the filter has no weights
     assert filtered.cfg.rumble_cutoff_hz == 60.0

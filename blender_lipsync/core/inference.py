@@ -190,6 +190,12 @@ def load_model_folder(folder: str | Path):
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
     checked_viseme_loss_weights(cfg.viseme_loss_weights, config)
+    cutoff = cfg.rumble_cutoff_hz
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 <= cutoff < 1000:
+        raise ModelFileError(
+            f"{config}: rumble_cutoff_hz must be a number of Hz from 0 (no filter) to below 1000, "
+            f"got {cutoff!r}. Restore the config the model was exported with."
+        )
     try:
         return cfg, load_file(weights)
     except (SafetensorError, OSError, ValueError) as exc:
