@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -39,7 +38,7 @@ def soup(folders: Sequence[Path], out: Path) -> Path:
     loaded = [load_model_folder(f) for f in folders]
     config = loaded[0][0]
     for folder, (other, _) in zip(folders[1:], loaded[1:], strict=True):
-        if replace(other, rumble_cutoff_hz=config.rumble_cutoff_hz) != config:
+        if other.weights_config() != config.weights_config():
             raise ValueError(f"{folder} has another model config than {folders[0]}")
     model = LipSyncModel(config)
     model.load_state_dict(average_weights([w for _, w in loaded]))

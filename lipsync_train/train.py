@@ -301,9 +301,9 @@ def _start_from(folder: Path, model: LipSyncModel, cfg: ModelConfig) -> None:
         saved, weights = load_model_folder(folder)
     except ModelFileError as exc:
         sys.exit(f"--init: {exc}")
-    # The loudness input and the rumble filter may be added by a fine-tune (the filter has no weights).
-    added = {"loudness_input": cfg.loudness_input, "rumble_cutoff_hz": cfg.rumble_cutoff_hz}
-    if replace(saved, **added) != cfg or saved.loudness_input > cfg.loudness_input:
+    # A fine-tune may add the loudness input, and switch the input filter (no weights) either way.
+    grown = replace(saved, loudness_input=cfg.loudness_input).weights_config()
+    if grown != cfg.weights_config() or saved.loudness_input > cfg.loudness_input:
         sys.exit(f"--init {folder} has another model config; pass the same --encoder/--model")
     current = model.state_dict()
     for name, value in weights.items():

@@ -190,12 +190,7 @@ def load_model_folder(folder: str | Path):
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{config} is not a valid model config: {exc}") from exc
     checked_viseme_loss_weights(cfg.viseme_loss_weights, config)
-    cutoff = cfg.rumble_cutoff_hz
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 <= cutoff < 1000:
-        raise ModelFileError(
-            f"{config}: rumble_cutoff_hz must be a number of Hz from 0 (no filter) to below 1000, "
-            f"got {cutoff!r}. Restore the config the model was exported with."
-        )
+    _check_rumble_cutoff(cfg.rumble_cutoff_hz, config)
     try:
         return cfg, load_file(weights)
     except (SafetensorError, OSError, ValueError) as exc:
@@ -330,6 +325,15 @@ def checked_viseme_loss_weights(weights: object, config: Path) -> dict[str, floa
             f"got {weights!r}. Restore the config the model was exported with."
         )
     return {name: float(w) for name, w in weights.items()}
+
+
+def _check_rumble_cutoff(cutoff: object, config: Path) -> None:
+    """ModelFileError unless ``cutoff`` (a model config's) is a number of Hz in [0, 1000)."""
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 <= cutoff < 1000:
+        raise ModelFileError(
+            f"{config}: rumble_cutoff_hz must be a number of Hz from 0 (no filter) to below 1000, "
+            f"got {cutoff!r}. Restore the config the model was exported with."
+        )
 
 
 def undo_class_weights(visemes: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:

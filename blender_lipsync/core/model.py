@@ -25,7 +25,7 @@ exported ONNX model instead.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from types import SimpleNamespace
 
 import torch
@@ -73,6 +73,11 @@ class ModelConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def weights_config(self) -> ModelConfig:
+        """This config without the settings that have no weights (the input filter), so that
+        models which share weights compare equal whatever their filter."""
+        return replace(self, rumble_cutoff_hz=0.0)
 
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:

@@ -67,6 +67,11 @@ class Moments:
         return float(np.clip(self.sxy / denom, -1.0, 1.0))
 
 
+def empty_confusion() -> np.ndarray:
+    """A zero (reference viseme, predicted viseme) frame-count matrix."""
+    return np.zeros((len(VISEMES),) * 2, dtype=np.int64)
+
+
 @dataclass
 class Tally:
     """Additive statistics of one file or of a pool of files (add tallies to pool)."""
@@ -79,7 +84,7 @@ class Tally:
     l2_sum: float = 0.0
     jaw: Moments = field(default_factory=Moments)
     xcorr: np.ndarray = field(default_factory=lambda: np.zeros(2 * MAX_LAG + 1))
-    confusion: np.ndarray = field(default_factory=lambda: np.zeros((len(VISEMES),) * 2, dtype=np.int64))
+    confusion: np.ndarray = field(default_factory=empty_confusion)
     """Frames per (reference viseme, predicted viseme); its trace is ``viseme_hits``."""
 
     @property
@@ -132,7 +137,7 @@ def pool(tallies: Iterable[Tally]) -> Tally:
 def tally(pred: Curves, ref: Curves, phones: Sequence[Phone]) -> Tally:
     """Score one file: ``pred`` against ``ref`` (same fps), ``phones`` the reference timeline."""
     pred, ref = _common_length(pred, ref)
-    confusion = np.zeros((len(VISEMES),) * 2, dtype=np.int64)
+    confusion = empty_confusion()
     np.add.at(confusion, (ref.viseme_ids(), pred.viseme_ids()), 1)
     closed = lips_closed(pred.channels)
     bilabials, bilabials_closed = bilabial_closures(closed, phones, ref.fps)
