@@ -315,34 +315,86 @@ def _unit_rms(y: np.ndarray) -> np.ndarray:
 
 
 def add_breaths(
-    audio: np.ndarray, sr: int, silent: np.ndarray, rng: np.random.Generator, strength: float = 0.5
+    audio: np.ndarray,
+    sr: int,
+    silent: np.ndarray,
+    rng: np.random.Generator,
+    strength: float = 0.5,
+    edge_share: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """Put breaths and clicks into the pauses of ``audio`` (``silent``: a boolean per sample).
 
     Each pause long enough for one (after ``BREATH_GAP_S`` on both sides) gets a sound
     with probability ``strength`` / 2: a breath 12-40 dB or a click 10-30 dB under the
-    speech level (RMS against ``active_power``).  Returns (float32 audio, the number of
-    sounds added).  The labels stay silence: a mouth at rest.
+    speech level (RMS against ``active_power``).  A share ``edge_share`` of the sounds sit
+    at a speech edge instead, 0-``BREATH_GAP_S`` from it: an inhale just before the speech
+    that follows, or an exhale or lip smack just after the speech before, as real talkers
+    make them.  Returns (float32 audio, the number of sounds added).  The labels stay
+    silence: a mouth at rest.
     """
     s = float(np.clip(strength, 0.0, 1.0))
+    mask = np.asarray(silent, bool)
     y = np.asarray(audio, np.float64).copy()
     level = np.sqrt(active_power(y, sr))
     gap = int(BREATH_GAP_S * sr)
     added = 0
-    for first, last in _runs(np.asarray(silent, bool)):
-        room = (last - first) - 2 * gap
-        if room < int(0.02 * sr) or rng.random() >= 0.5 * s:
-            continue
-        if rng.random() < 0.75:
-            n = int(min(room, rng.uniform(0.15, 0.7) * sr))
-            sound, below_db = breath(n, sr, rng), rng.uniform(12.0, 40.0)
+    for first, last in _runs(mask):
+        if edge_share > 0 and rng.random() < edge_share:
+            placed = _edge_sound(first, last, len(mask), sr, rng, s)
         else:
-            n = int(min(room, 0.03 * sr))
-            sound, below_db = click(n, sr, rng), rng.uniform(10.0, 30.0)
-        at = first + gap + int(rng.integers(0, room - n + 1))
-        y[at : at + n] += sound * level * 10 ** (-below_db / 20)
+            placed = _inner_sound(first, last, gap, sr, rng, s)
+        if placed is None:
+            continue
+        at, sound, below_db = placed
+        y[at : at + len(sound)] += sound * level * 10 ** (-below_db / 20)
         added += 1
     return limit_peak(y), added
+
+
+def _draw_sound(room: int, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A breath (3 in 4) or a click that fits ``room`` samples, and its level in dB under the speech."""
+    if rng.random() < 0.75:
+        n = int(min(room, rng.uniform(0.15, 0.7) * sr))
+        return breath(n, sr, rng), float(rng.uniform(12.0, 40.0))
+    n = int(min(room, 0.03 * sr))
+    return click(n, sr, rng), float(rng.uniform(10.0, 30.0))
+
+
+def _inner_sound(
+    first: int, last: int, gap: int, sr: int, rng: np.random.Generator, strength: float
+) -> tuple[int, np.ndarray, float] | None:
+    """(start, sound, dB under speech) somewhere in the pause [first, last), ``gap`` clear of
+    both ends; None when the pause is too short or the draw says no sound."""
+    room = (last - first) - 2 * gap
+    if room < int(0.02 * sr) or rng.random() >= 0.5 * strength:
+        return None
+    sound, below_db = _draw_sound(room, sr, rng)
+    return first + gap + int(rng.integers(0, room - len(sound) + 1)), sound, below_db
+
+
+def _edge_sound(
+    first: int, last: int, total: int, sr: int, rng: np.random.Generator, strength: float
+) -> tuple[int, np.ndarray, float] | None:
+    """(start, sound, dB under speech) against a speech edge of the pause [first, last) in a
+    signal of ``total`` samples: an inhale ending just before the speech after it, or a sound
+    starting just after the speech before it; None when neither edge borders speech, the
+    pause is too short, or the draw says no sound."""
+    edges = [edge for edge, borders in (("before", last < total), ("after", first > 0)) if borders]
+    if not edges or rng.random() >= 0.5 * strength:
+        return None
+    gap = int(rng.uniform(0.0, BREATH_GAP_S) * sr)
+    room = (last - first) - gap
+    if room < int(0.02 * sr):
+        return None
+    side = edges[int(rng.integers(len(edges)))]
+    if side == "before":
+        sound, below_db = (
+            breath(int(min(room, rng.uniform(0.15, 0.7) * sr)), sr, rng),
+            float(rng.uniform(12.0, 40.0)),
+        )
+        return last - gap - len(sound), sound, below_db
+    sound, below_db = _draw_sound(room, sr, rng)
+    return first + gap, sound, below_db
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -37,6 +37,7 @@ class BatchSource:
     batch: int
     seed: int
     recipe_shares: tuple[tuple[str, float], ...] = ()  # (recipe, share of the draws) pairs
+    breath_edges: float = 0.0  # share of augmentation breaths put at a speech edge
 
     def windows(self) -> CorpusWindows:
         return CorpusWindows(
@@ -46,6 +47,7 @@ class BatchSource:
             augment=self.augment,
             other_languages=self.other_languages,
             recipe_shares=dict(self.recipe_shares),
+            breath_edges=self.breath_edges,
         )
 
     def draw(self, windows: CorpusWindows, index: int) -> dict[str, np.ndarray]:

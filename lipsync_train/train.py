@@ -213,7 +213,14 @@ def train(args: argparse.Namespace) -> int:
     )
     shares = tuple(_recipe_share(text) for text in args.recipe_share)
     source = BatchSource(
-        args.corpus, args.window, args.augment, args.other_languages, args.batch, args.seed, shares
+        args.corpus,
+        args.window,
+        args.augment,
+        args.other_languages,
+        args.batch,
+        args.seed,
+        shares,
+        args.breath_edges,
     )
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
@@ -359,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.8,
         help="strength (0-1) of the on-the-fly speed/reverb/EQ/band/noise/gain chain; 0 turns it off",
+    )
+    p.add_argument(
+        "--breath-edges",
+        type=float,
+        default=0.0,
+        help="share (0-1) of the chain's breaths and clicks put right at a speech edge (an inhale "
+        "just before speech, an exhale or lip smack just after) instead of inside the pause",
     )
     p.add_argument(
         "--other-languages",

@@ -184,3 +184,31 @@ def test_breath_and_click_are_unit_rms_and_shaped():
         assert np.sqrt(np.mean(sound**2)) == pytest.approx(1.0, rel=1e-6)
     assert np.abs(b[:80]).max() < 0.2 * np.abs(b).max()  # swells in, no step at the start
     assert np.abs(c[:48]).max() > 5 * np.abs(c[-48:]).max()  # a click decays fast
+
+
+def test_edge_breaths_sit_against_the_speech():
+    """An inhale right before the phrase, an exhale or lip smack right after: within
+    ``BREATH_GAP_S`` of the speech, never on it."""
+    sr = 16000
+    speech = vowel_like(sr, seconds=1.0)
+    pause = np.zeros(int(0.8 * sr), np.float32)
+    x = np.concatenate([pause, speech, pause, speech, pause])
+    silent = np.ones(len(x), bool)
+    silent[len(pause) : len(pause) + len(speech)] = False
+    silent[2 * len(pause) + len(speech) : 2 * len(pause) + 2 * len(speech)] = False
+    speech_edges = np.array(
+        [len(pause), len(pause) + len(speech), 2 * len(pause) + len(speech), len(x) - len(pause)]
+    )
+    gap = int(augment.BREATH_GAP_S * sr)
+    total = 0
+    for seed in range(20):
+        y, added = augment.add_breaths(
+            x, sr, silent, np.random.default_rng(seed), strength=1.0, edge_share=1.0
+        )
+        assert np.array_equal(y[~silent], x[~silent])  # speech untouched
+        sound = np.nonzero(y != x)[0]
+        for first, last in augment._runs(y != x):  # each sound touches the 0-80 ms next to an edge
+            assert np.min(np.minimum(np.abs(speech_edges - first), np.abs(speech_edges - last))) <= gap + 1
+        assert (len(sound) > 0) == (added > 0)
+        total += added
+    assert 18 <= total <= 42  # about half of the 3 pauses x 20 draws; each borders speech

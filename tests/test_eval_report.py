@@ -13,6 +13,7 @@ from lipsync_train.corpus_io import Utterance, write_shard
 from lipsync_train.evaluation import metrics, predictors, reference
 from lipsync_train.evaluation.__main__ import main
 from lipsync_train.evaluation.report import Settings, evaluate, open_dataset
+from lipsync_train.phonemes import SILENCE
 
 ROOT = reference.DEFAULT_REALSPEECH
 WITH_TEXTGRID = sorted(p.stem for p in ROOT.glob("*.TextGrid"))
@@ -155,6 +156,8 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
             "heldout-lang",
             "--dataset",
             "heldout-rumble",
+            "--dataset",
+            "heldout-breath",
             "--corpus",
             str(corpus),
             "--out",
@@ -171,12 +174,22 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
     assert set(other["by_lang"]) == {"de"} and len(other["files"]) == 2
     assert english["pooled"]["viseme_accuracy"] == 1.0
     assert report["datasets"]["heldout"]["files"][0]["reference"] == "engine:test"
-    rumbled = report["results"]["teacher"]["heldout-rumble"]  # the same files, the same reference
-    assert set(rumbled["files"]) == {"prio_bobby", "prio_mary"}
-    assert rumbled["pooled"]["viseme_accuracy"] == 1.0
+    for stressed in ("heldout-rumble", "heldout-breath"):  # the same files, the same reference
+        scored = report["results"]["teacher"][stressed]
+        assert set(scored["files"]) == {"prio_bobby", "prio_mary"}
+        assert scored["pooled"]["viseme_accuracy"] == 1.0
     settings = Settings(predictors=[], datasets=[], corpus=corpus)
-    for plain, noisy in zip(
-        open_dataset("heldout", settings)[1], open_dataset("heldout-rumble", settings)[1], strict=True
-    ):
+    plain_files = list(open_dataset("heldout", settings)[1])
+    for plain, noisy in zip(plain_files, open_dataset("heldout-rumble", settings)[1], strict=True):
         added = noisy.audio.astype(np.float64) - plain.audio
         assert plain.id == noisy.id and np.mean(added**2) > 3 * np.mean(plain.audio.astype(np.float64) ** 2)
+    breathed = 0
+    for plain, noisy in zip(plain_files, open_dataset("heldout-breath", settings)[1], strict=True):
+        added = np.abs(noisy.audio.astype(np.float64) - plain.audio) > 1e-6
+        speech = np.zeros(len(added), bool)
+        for phone in plain.phones:
+            if phone.label != SILENCE:
+                speech[round(phone.start * 16000) : round(phone.end * 16000)] = True
+        assert plain.id == noisy.id and not added[speech].any()  # only the pauses hear a breath
+        breathed += added.any()
+    assert breathed >= 1

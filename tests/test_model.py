@@ -233,7 +233,7 @@ def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
 
     monkeypatch.setattr(dataset, "speed_perturb", faster)
     monkeypatch.setattr(dataset, "channel_chain", lambda audio, sr, rng, strength: (audio, {}))
-    monkeypatch.setattr(dataset, "add_breaths", lambda audio, sr, silent, rng, strength: (audio, 0))
+    monkeypatch.setattr(dataset, "add_breaths", lambda audio, sr, silent, rng, strength, edges: (audio, 0))
     windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=1.0)
     checked = 0
     for seed in range(10):
@@ -253,6 +253,26 @@ def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
         assert np.array_equal(example.phones, phone_ids(phones, times))
         checked += 1
     assert checked >= 2
+
+
+def test_breath_edges_reach_the_breaths_and_are_bounded(
+    tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lipsync_train import dataset
+
+    seen = []
+    monkeypatch.setattr(
+        dataset,
+        "add_breaths",
+        lambda audio, sr, silent, rng, strength, edges: (seen.append(edges), (audio, 0))[1],
+    )
+    CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=0.8, breath_edges=0.5).example(
+        np.random.default_rng(0)
+    )
+    CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=0.8).example(np.random.default_rng(0))
+    assert seen == [0.5, 0.0]
+    with pytest.raises(ValueError, match="breath_edges must be between 0 and 1"):
+        CorpusWindows(tiny_corpus, "train", breath_edges=1.5)
 
 
 def _entries(*specs: tuple[str, int]) -> list:

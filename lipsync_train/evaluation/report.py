@@ -18,17 +18,20 @@ import numpy as np
 
 from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
-from lipsync_train.augment import add_rumble, limit_peak
+from lipsync_train.augment import add_breaths, add_rumble, limit_peak
 from lipsync_train.corpus_io import iter_utterances
 from lipsync_train.phonemes import SILENCE, Phone
 
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
-DATASETS = ("realspeech", "heldout", "heldout-lang", "heldout-rumble")
+DATASETS = ("realspeech", "heldout", "heldout-lang", "heldout-rumble", "heldout-breath")
 RUMBLE_DB = 10.0
 """``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
-speech (``augment.add_rumble``, seeded per file), a stress test for the input filter."""
+speech (``augment.add_rumble``, seeded per file), a stress test for the input filter.
+``heldout-breath``: the same files with breaths and clicks right at the speech edges of half
+their pauses (``augment.add_breaths`` at full strength, all at edges, seeded per file), as
+real talkers inhale before a phrase and smack their lips after one."""
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -80,7 +83,7 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset in ("heldout", "heldout-lang", "heldout-rumble"):
+    if dataset in ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath"):
         return _heldout(settings.corpus, dataset, settings.max_files)
     raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
 
@@ -127,14 +130,24 @@ def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Itera
         for u in iter_utterances(corpus, "heldout"):
             if wanted(u.lang):
                 if index in keep:
-                    audio = u.audio
-                    if name == "heldout-rumble":
-                        rng = np.random.default_rng(index)
-                        audio = limit_peak(add_rumble(audio, MODEL_SAMPLE_RATE, RUMBLE_DB, rng))
+                    audio = _stressed(name, u.audio, u.phones, np.random.default_rng(index))
                     yield Sample(name, u.id, audio, list(u.phones), f"engine:{u.engine}", u.lang)
                 index += 1
 
     return len(keep), samples()
+
+
+def _stressed(name: str, audio: np.ndarray, phones: Sequence[Phone], rng: np.random.Generator) -> np.ndarray:
+    """A held-out file as the stress set ``name`` hears it (plain sets: as stored)."""
+    if name == "heldout-rumble":
+        return limit_peak(add_rumble(audio, MODEL_SAMPLE_RATE, RUMBLE_DB, rng))
+    if name == "heldout-breath":
+        silent = np.zeros(len(audio), bool)
+        for p in phones:
+            if p.label == SILENCE:
+                silent[round(p.start * MODEL_SAMPLE_RATE) : round(p.end * MODEL_SAMPLE_RATE)] = True
+        return add_breaths(audio, MODEL_SAMPLE_RATE, silent, rng, strength=1.0, edge_share=1.0)[0]
+    return audio
 
 
 # ---------------------------------------------------------------- running
