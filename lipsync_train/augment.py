@@ -354,10 +354,15 @@ def add_breaths(
 def _draw_sound(room: int, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """A breath (3 in 4) or a click that fits ``room`` samples, and its level in dB under the speech."""
     if rng.random() < 0.75:
-        n = int(min(room, rng.uniform(0.15, 0.7) * sr))
-        return breath(n, sr, rng), float(rng.uniform(12.0, 40.0))
+        return _draw_breath(room, sr, rng)
     n = int(min(room, 0.03 * sr))
     return click(n, sr, rng), float(rng.uniform(10.0, 30.0))
+
+
+def _draw_breath(room: int, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A 0.15-0.7 s breath cut to ``room`` samples, and its level: 12-40 dB under the speech."""
+    n = int(min(room, rng.uniform(0.15, 0.7) * sr))
+    return breath(n, sr, rng), float(rng.uniform(12.0, 40.0))
 
 
 def _inner_sound(
@@ -387,11 +392,8 @@ def _edge_sound(
     if room < int(0.02 * sr):
         return None
     side = edges[int(rng.integers(len(edges)))]
-    if side == "before":
-        sound, below_db = (
-            breath(int(min(room, rng.uniform(0.15, 0.7) * sr)), sr, rng),
-            float(rng.uniform(12.0, 40.0)),
-        )
+    if side == "before":  # an inhale: a click does not lead into speech
+        sound, below_db = _draw_breath(room, sr, rng)
         return last - gap - len(sound), sound, below_db
     sound, below_db = _draw_sound(room, sr, rng)
     return first + gap, sound, below_db
