@@ -339,6 +339,7 @@ def add_breaths(
     gap = int(BREATH_GAP_S * sr)
     added = 0
     for first, last in _runs(mask):
+        # No draw at share 0, so the chain of phases 4-9 draws exactly what it drew then.
         if edge_share > 0 and rng.random() < edge_share:
             placed = _edge_sound(first, last, len(mask), sr, rng, s)
         else:

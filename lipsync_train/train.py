@@ -213,14 +213,14 @@ def train(args: argparse.Namespace) -> int:
     )
     shares = tuple(_recipe_share(text) for text in args.recipe_share)
     source = BatchSource(
-        args.corpus,
-        args.window,
-        args.augment,
-        args.other_languages,
-        args.batch,
-        args.seed,
-        shares,
-        args.breath_edges,
+        corpus=args.corpus,
+        window_s=args.window,
+        augment=args.augment,
+        other_languages=args.other_languages,
+        batch=args.batch,
+        seed=args.seed,
+        recipe_shares=shares,
+        breath_edges=args.breath_edges,
     )
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)

@@ -25,7 +25,9 @@ from lipsync_train.phonemes import SILENCE, Phone
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
-DATASETS = ("realspeech", "heldout", "heldout-lang", "heldout-rumble", "heldout-breath")
+HELDOUT_DATASETS = ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath")
+"""The data sets read from the synthetic corpus' held-out split (the last two are stress sets)."""
+DATASETS = ("realspeech", *HELDOUT_DATASETS)
 RUMBLE_DB = 10.0
 """``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
 speech (``augment.add_rumble``, seeded per file), a stress test for the input filter.
@@ -83,7 +85,7 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset in ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath"):
+    if dataset in HELDOUT_DATASETS:
         return _heldout(settings.corpus, dataset, settings.max_files)
     raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
 
