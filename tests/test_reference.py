@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lipsync_train.evaluation import reference
+from lipsync_train.evaluation import metrics, reference
+from lipsync_train.evaluation.__main__ import main as evaluation_main
+from lipsync_train.evaluation.agreement import aligner_agreement
 from lipsync_train.phonemes import BILABIALS, CANONICAL, SILENCE, Phone
 
 ROOT = reference.DEFAULT_REALSPEECH
@@ -107,6 +110,22 @@ def test_pocketsphinx_agrees_with_textgrids(rec_id: str, tmp_path: Path) -> None
     spoken = sum(p.label != SILENCE for p in truth.phones)
     assert len(errors) >= 2 * 0.8 * spoken  # most phones correspond
     assert np.median(errors) < 0.030
+
+
+def test_two_aligners_agree_on_most_frames_but_not_all(tmp_path: Path, capsys) -> None:
+    # The short TextGrid recordings only, so pocketsphinx aligns them in seconds.
+    root = tmp_path / "set"
+    root.mkdir()
+    for rec_id in HAND_OR_MFA_IPA:
+        for ext in (".wav", ".TextGrid", ".txt"):
+            shutil.copy(ROOT / f"{rec_id}{ext}", root)
+    tallies = aligner_agreement(root, fps=24.0, cache_dir=tmp_path / "cache")
+    assert sorted(tallies) == HAND_OR_MFA_IPA
+    pooled = metrics.pool(tallies.values()).scores()
+    assert 0.6 < pooled["viseme_accuracy"] < 0.95  # shifted boundaries move whole frames
+    assert pooled["bilabial_recall"] == 1.0 and pooled["jaw_correlation"] > 0.7
+    assert evaluation_main(["--aligner-agreement", "--realspeech", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("pooled")
 
 
 def test_stress_resolution_and_oov_words() -> None:

@@ -6,6 +6,7 @@ Example::
         --dataset realspeech --dataset heldout --fps 24 --out out/eval
 
 Writes ``report.json`` and PNG plots to ``--out`` and prints a table of pooled scores.
+``--aligner-agreement`` instead scores two aligners of the real-speech set against each other.
 Exits non-zero only when nothing could be evaluated.
 """
 
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import predictors as registry
+from .agreement import aligner_agreement, format_agreement
 from .reference import DEFAULT_REALSPEECH
 from .report import DATASETS, DEFAULT_CORPUS, DEFAULT_OUT, Settings, evaluate, format_table, write_report
 
@@ -48,11 +50,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report and plot folder")
     ap.add_argument("--max-files", type=int, default=None, help="at most N files per data set")
     ap.add_argument("--plots", type=int, default=3, help="files plotted per data set (default 3)")
+    ap.add_argument(
+        "--aligner-agreement",
+        action="store_true",
+        help="instead of scoring predictors: score pocketsphinx's timing of the real recordings that "
+        "have a TextGrid against the TextGrid's (how much the reference itself costs every score)",
+    )
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.aligner_agreement:
+        print(format_agreement(aligner_agreement(args.realspeech, args.fps)))
+        return 0
     settings = Settings(
         predictors=args.predictor or ["baseline"],
         datasets=args.dataset or ["realspeech"],
