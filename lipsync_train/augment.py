@@ -310,6 +310,42 @@ def click(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     return _unit_rms(lfilter(b, a, y))
 
 
+def cough(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A unit-RMS cough or throat clear: one to three explosive bursts, each decaying over
+    50-200 ms, of turbulence and rough voicing through an open vocal tract."""
+    y = np.zeros(n)
+    start = 0
+    for _ in range(int(rng.integers(1, 4))):
+        t = np.arange(n - start) / sr
+        env = (1.0 - np.exp(-t / 0.003)) * np.exp(-t / rng.uniform(0.05, 0.2))
+        f0 = rng.uniform(90.0, 300.0) * (1.0 + 0.05 * colored_noise(len(t), rng, 2.0))  # a rough pitch
+        voice = np.mod(np.cumsum(f0) / sr, 1.0) - 0.5  # a sawtooth: glottal pulses
+        mix = float(rng.uniform(0.0, 0.6))
+        y[start:] += env * ((1.0 - mix) * colored_noise(len(t), rng, 0.5) + mix * _unit_rms(voice))
+        start += int(rng.uniform(0.15, 0.3) * sr)
+        if start >= n - int(0.05 * sr):
+            break
+    for freq in (rng.uniform(500, 900), rng.uniform(1100, 1900), rng.uniform(2300, 3200)):
+        b, a = biquad(
+            "peak", float(min(freq, 0.45 * sr)), float(rng.uniform(6, 15)), float(rng.uniform(2, 6)), sr
+        )
+        y = lfilter(b, a, y)
+    y = sosfiltfilt(butter(2, 100.0, "highpass", fs=sr, output="sos"), y)
+    fade = min(n, int(0.03 * sr))  # a burst cut short by the room still ends smoothly
+    y[n - fade :] *= np.cos(0.5 * np.pi * np.arange(fade) / fade) ** 2
+    return _unit_rms(y)
+
+
+def sniff(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A unit-RMS sniff: a sharp nasal inhale, noise high-passed at 1-2.5 kHz under a fast swell."""
+    y = colored_noise(n, rng, float(rng.uniform(0.0, 0.5)))
+    y = sosfiltfilt(butter(2, float(rng.uniform(1000.0, 2500.0)), "highpass", fs=sr, output="sos"), y)
+    rise = float(rng.uniform(0.3, 0.7))
+    t = np.linspace(0.0, 1.0, n)
+    env = np.where(t < rise, t / rise, np.cos(0.5 * np.pi * (t - rise) / (1 - rise)))
+    return _unit_rms(y * env**2)
+
+
 def _unit_rms(y: np.ndarray) -> np.ndarray:
     return y / (np.sqrt(np.mean(y**2)) + 1e-12)
 
@@ -321,6 +357,7 @@ def add_breaths(
     rng: np.random.Generator,
     strength: float = 0.5,
     edge_share: float = 0.0,
+    loud_share: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """Put breaths and clicks into the pauses of ``audio`` (``silent``: a boolean per sample).
 
@@ -329,8 +366,10 @@ def add_breaths(
     speech level (RMS against ``active_power``).  A share ``edge_share`` of the sounds sit
     at a speech edge instead, 0-``BREATH_GAP_S`` from it: an inhale just before the speech
     that follows, or an exhale or lip smack just after the speech before, as real talkers
-    make them.  Returns (float32 audio, the number of sounds added).  The labels stay
-    silence: a mouth at rest.
+    make them.  A share ``loud_share`` of the pauses get a loud vocal noise instead, a cough
+    or a sniff 0-12 dB under the speech, as a talker with a cold or a close microphone gives
+    them.  Returns (float32 audio, the number of sounds added).  The labels stay silence: a
+    mouth at rest.
     """
     s = float(np.clip(strength, 0.0, 1.0))
     mask = np.asarray(silent, bool)
@@ -339,8 +378,10 @@ def add_breaths(
     gap = int(BREATH_GAP_S * sr)
     added = 0
     for first, last in _runs(mask):
-        # No draw at share 0, so the chain of phases 4-9 draws exactly what it drew then.
-        if edge_share > 0 and rng.random() < edge_share:
+        # No draw at share 0, so the chains of earlier phases draw exactly what they drew then.
+        if loud_share > 0 and rng.random() < loud_share:
+            placed = _loud_sound(first, last, gap, sr, rng, s)
+        elif edge_share > 0 and rng.random() < edge_share:
             placed = _edge_sound(first, last, len(mask), sr, rng, s)
         else:
             placed = _inner_sound(first, last, gap, sr, rng, s)
@@ -376,6 +417,22 @@ def _inner_sound(
         return None
     sound, below_db = _draw_sound(room, sr, rng)
     return first + gap + int(rng.integers(0, room - len(sound) + 1)), sound, below_db
+
+
+def _loud_sound(
+    first: int, last: int, gap: int, sr: int, rng: np.random.Generator, strength: float
+) -> tuple[int, np.ndarray, float] | None:
+    """(start, sound, dB under speech): a 0.1-0.5 s cough (3 in 5) or sniff, 0-12 dB under
+    the speech, in the pause [first, last) half of ``gap`` clear of both ends (a loud sound
+    needs a longer pause than a breath, so it may come closer); None when the pause has no
+    room for 0.1 s or the draw says no sound."""
+    margin = gap // 2
+    room = (last - first) - 2 * margin
+    if room < int(0.1 * sr) or rng.random() >= 0.5 * strength:
+        return None
+    n = int(min(room, rng.uniform(0.1, 0.5) * sr))
+    sound = cough(n, sr, rng) if rng.random() < 0.6 else sniff(n, sr, rng)
+    return first + margin + int(rng.integers(0, room - n + 1)), sound, float(rng.uniform(0.0, 12.0))
 
 
 def _edge_sound(

@@ -121,7 +121,8 @@ class CorpusWindows:
     the corpus audio as stored.  ``other_languages`` (0-1), when given, is the share of
     windows drawn from non-English utterances instead of their share of the hours;
     ``recipe_shares`` does the same for the recipes it names.  ``breath_edges`` (0-1) is
-    the share of augmentation breaths and clicks put at a speech edge (``add_breaths``).
+    the share of augmentation breaths and clicks put at a speech edge, ``loud_sounds`` (0-1)
+    the share of pauses given a loud cough or sniff instead (``add_breaths``).
     """
 
     def __init__(
@@ -134,14 +135,17 @@ class CorpusWindows:
         other_languages: float | None = None,
         recipe_shares: dict[str, float] | None = None,
         breath_edges: float = 0.0,
+        loud_sounds: float = 0.0,
     ) -> None:
         self.entries = load_index(root, split)
         self.window_frames = round(window_s * MODEL_FPS)
         self.style_spread = style_spread
-        if not 0.0 <= breath_edges <= 1.0:
-            raise ValueError(f"breath_edges must be between 0 and 1, got {breath_edges}")
+        for name, share in (("breath_edges", breath_edges), ("loud_sounds", loud_sounds)):
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {share}")
         self.augment = augment
         self.breath_edges = breath_edges
+        self.loud_sounds = loud_sounds
         self.weights = draw_weights(self.entries, other_languages, recipe_shares)
         self._pcm: dict[Path, np.ndarray] = {}
 
@@ -178,8 +182,9 @@ class CorpusWindows:
 
     def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:
+            silent = np.repeat(silent_frames, HOP)
             audio, _ = add_breaths(
-                audio, SAMPLE_RATE, np.repeat(silent_frames, HOP), rng, self.augment, self.breath_edges
+                audio, SAMPLE_RATE, silent, rng, self.augment, self.breath_edges, self.loud_sounds
             )
             audio, _ = channel_chain(audio, SAMPLE_RATE, rng, self.augment)
         return audio

@@ -38,6 +38,7 @@ class BatchSource:
     seed: int
     recipe_shares: tuple[tuple[str, float], ...] = ()  # (recipe, share of the draws) pairs
     breath_edges: float = 0.0  # share of augmentation breaths put at a speech edge
+    loud_sounds: float = 0.0  # share of pauses given a loud cough or sniff
 
     def windows(self) -> CorpusWindows:
         return CorpusWindows(
@@ -48,6 +49,7 @@ class BatchSource:
             other_languages=self.other_languages,
             recipe_shares=dict(self.recipe_shares),
             breath_edges=self.breath_edges,
+            loud_sounds=self.loud_sounds,
         )
 
     def draw(self, windows: CorpusWindows, index: int) -> dict[str, np.ndarray]:

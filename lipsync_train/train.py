@@ -221,6 +221,7 @@ def train(args: argparse.Namespace) -> int:
         seed=args.seed,
         recipe_shares=shares,
         breath_edges=args.breath_edges,
+        loud_sounds=args.loud_sounds,
     )
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
@@ -373,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share (0-1) of the chain's breaths and clicks put right at a speech edge (an inhale "
         "just before speech, an exhale or lip smack just after) instead of inside the pause",
+    )
+    p.add_argument(
+        "--loud-sounds",
+        type=float,
+        default=0.0,
+        help="share (0-1) of the pauses that get a loud cough or sniff (0-12 dB under the speech) "
+        "instead of a breath or click, as a talker with a cold or a close microphone gives them",
     )
     p.add_argument(
         "--other-languages",

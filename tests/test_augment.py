@@ -186,6 +186,39 @@ def test_breath_and_click_are_unit_rms_and_shaped():
     assert np.abs(c[:48]).max() > 5 * np.abs(c[-48:]).max()  # a click decays fast
 
 
+def test_cough_and_sniff_are_unit_rms_and_shaped():
+    rng = np.random.default_rng(4)
+    c = augment.cough(8000, 16000, rng)
+    s = augment.sniff(4800, 16000, rng)
+    for sound in (c, s):
+        assert np.sqrt(np.mean(sound**2)) == pytest.approx(1.0, rel=1e-6)
+        assert np.abs(sound[-16:]).max() < 0.1 * np.abs(sound).max()  # ends smoothly, no step
+    assert np.abs(c[:160]).max() > 0.5 * np.abs(c).max()  # a cough bursts out at once
+    assert np.abs(s[:160]).max() < 0.2 * np.abs(s).max()  # a sniff swells in
+    assert np.argmax(np.abs(np.fft.rfft(s))) > 1000 * len(s) / 16000  # through the nose: no low end
+
+
+def test_loud_sounds_go_into_the_pauses_near_the_speech_level():
+    sr = 16000
+    speech = vowel_like(sr, seconds=1.0)
+    pause = np.zeros(int(0.5 * sr), np.float32)
+    x = np.concatenate([speech, pause, speech, pause])
+    silent = np.concatenate([np.zeros(len(speech)), np.ones(len(pause))] * 2).astype(bool)
+    level = np.sqrt(augment.active_power(x, sr))
+    total = 0
+    for seed in range(20):
+        y, added = augment.add_breaths(
+            x, sr, silent, np.random.default_rng(seed), strength=1.0, loud_share=1.0
+        )
+        assert np.array_equal(y[~silent], x[~silent])  # speech untouched
+        for first, last in augment._runs(y != x):
+            assert 0.1 * sr - 1 <= last - first <= 0.5 * sr + 1
+            rms = np.sqrt(np.mean(y[first:last].astype(np.float64) ** 2))
+            assert level * 10 ** (-13 / 20) < rms < level * 10 ** (1 / 20)  # 0-12 dB under the speech
+        total += added
+    assert 10 <= total <= 30  # about half of the 40 pauses
+
+
 def test_edge_breaths_sit_against_the_speech():
     """An inhale right before the phrase, an exhale or lip smack right after: within
     ``BREATH_GAP_S`` of the speech, never on it."""

@@ -12,8 +12,8 @@ from blender_lipsync.core.contract import VISEME_INDEX, frame_count, lips_closed
 from lipsync_train.corpus_io import Utterance, write_shard
 from lipsync_train.evaluation import metrics, predictors, reference
 from lipsync_train.evaluation.__main__ import main
-from lipsync_train.evaluation.report import Settings, evaluate, open_dataset
-from lipsync_train.phonemes import SILENCE
+from lipsync_train.evaluation.report import Settings, _stressed, evaluate, open_dataset
+from lipsync_train.phonemes import SILENCE, Phone
 
 ROOT = reference.DEFAULT_REALSPEECH
 WITH_TEXTGRID = sorted(p.stem for p in ROOT.glob("*.TextGrid"))
@@ -158,6 +158,8 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
             "heldout-rumble",
             "--dataset",
             "heldout-breath",
+            "--dataset",
+            "heldout-cough",
             "--corpus",
             str(corpus),
             "--out",
@@ -174,7 +176,7 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
     assert set(other["by_lang"]) == {"de"} and len(other["files"]) == 2
     assert english["pooled"]["viseme_accuracy"] == 1.0
     assert report["datasets"]["heldout"]["files"][0]["reference"] == "engine:test"
-    for stressed in ("heldout-rumble", "heldout-breath"):  # the same files, the same reference
+    for stressed in ("heldout-rumble", "heldout-breath", "heldout-cough"):  # the same files and reference
         scored = report["results"]["teacher"][stressed]
         assert set(scored["files"]) == {"prio_bobby", "prio_mary"}
         assert scored["pooled"]["viseme_accuracy"] == 1.0
@@ -183,13 +185,30 @@ def test_heldout_datasets_from_a_corpus(tmp_path: Path, capsys: pytest.CaptureFi
     for plain, noisy in zip(plain_files, open_dataset("heldout-rumble", settings)[1], strict=True):
         added = noisy.audio.astype(np.float64) - plain.audio
         assert plain.id == noisy.id and np.mean(added**2) > 3 * np.mean(plain.audio.astype(np.float64) ** 2)
-    breathed = 0
-    for plain, noisy in zip(plain_files, open_dataset("heldout-breath", settings)[1], strict=True):
-        added = np.abs(noisy.audio.astype(np.float64) - plain.audio) > 1e-6
-        speech = np.zeros(len(added), bool)
-        for phone in plain.phones:
-            if phone.label != SILENCE:
-                speech[round(phone.start * 16000) : round(phone.end * 16000)] = True
-        assert plain.id == noisy.id and not added[speech].any()  # only the pauses hear a breath
-        breathed += added.any()
-    assert breathed >= 1
+    for stressed in ("heldout-breath", "heldout-cough"):
+        breathed = 0
+        for plain, noisy in zip(plain_files, open_dataset(stressed, settings)[1], strict=True):
+            added = np.abs(noisy.audio.astype(np.float64) - plain.audio) > 1e-6
+            speech = np.zeros(len(added), bool)
+            for phone in plain.phones:
+                if phone.label != SILENCE:
+                    speech[round(phone.start * 16000) : round(phone.end * 16000)] = True
+            assert plain.id == noisy.id and not added[speech].any()  # only the pauses hear a sound
+            breathed += added.any()
+        assert breathed >= 1 or stressed == "heldout-cough"  # these two files' pauses are too short
+
+
+def test_the_cough_stress_set_puts_loud_sounds_in_long_pauses() -> None:
+    t = np.arange(16000) / 16000
+    speech = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # RMS 0.212
+    audio = np.concatenate([np.zeros(9600, np.float32), speech, np.zeros(9600, np.float32)])
+    phones = [Phone(SILENCE, 0.0, 0.6), Phone("ɑ", 0.6, 1.6), Phone(SILENCE, 1.6, 2.2)]
+    sounds = 0
+    for seed in range(10):
+        heard = _stressed("heldout-cough", audio, phones, np.random.default_rng(seed)).astype(np.float64)
+        assert np.array_equal(heard[9600:25600], audio[9600:25600])  # the speech is untouched
+        for pause in (heard[:9600], heard[25600:]):
+            if pause.any():
+                assert np.sqrt(np.mean(pause[pause != 0] ** 2)) > 0.212 * 10 ** (-13 / 20)  # 0-12 dB under
+                sounds += 1
+    assert 4 <= sounds <= 16  # each of the 20 pauses has an even chance of a cough or sniff

@@ -255,7 +255,7 @@ def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
     assert checked >= 2
 
 
-def test_breath_edges_reach_the_breaths_and_are_bounded(
+def test_pause_sound_shares_reach_the_breaths_and_are_bounded(
     tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lipsync_train import dataset
@@ -264,15 +264,17 @@ def test_breath_edges_reach_the_breaths_and_are_bounded(
     monkeypatch.setattr(
         dataset,
         "add_breaths",
-        lambda audio, sr, silent, rng, strength, edges: (seen.append(edges), (audio, 0))[1],
+        lambda audio, sr, silent, rng, strength, edges, loud: (seen.append((edges, loud)), (audio, 0))[1],
     )
-    CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=0.8, breath_edges=0.5).example(
+    CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=0.8, breath_edges=0.5, loud_sounds=0.3).example(
         np.random.default_rng(0)
     )
     CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=0.8).example(np.random.default_rng(0))
-    assert seen == [0.5, 0.0]
+    assert seen == [(0.5, 0.3), (0.0, 0.0)]
     with pytest.raises(ValueError, match="breath_edges must be between 0 and 1"):
         CorpusWindows(tiny_corpus, "train", breath_edges=1.5)
+    with pytest.raises(ValueError, match="loud_sounds must be between 0 and 1"):
+        CorpusWindows(tiny_corpus, "train", loud_sounds=-0.1)
 
 
 def _entries(*specs: tuple[str, int]) -> list:

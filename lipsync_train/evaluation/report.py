@@ -25,15 +25,17 @@ from lipsync_train.phonemes import SILENCE, Phone
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
-HELDOUT_DATASETS = ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath")
-"""The data sets read from the synthetic corpus' held-out split (the last two are stress sets)."""
+HELDOUT_DATASETS = ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath", "heldout-cough")
+"""The data sets read from the synthetic corpus' held-out split (the last three are stress sets)."""
 DATASETS = ("realspeech", *HELDOUT_DATASETS)
 RUMBLE_DB = 10.0
 """``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
 speech (``augment.add_rumble``, seeded per file), a stress test for the input filter.
 ``heldout-breath``: the same files with breaths and clicks right at the speech edges of half
 their pauses (``augment.add_breaths`` at full strength, all at edges, seeded per file), as
-real talkers inhale before a phrase and smack their lips after one."""
+real talkers inhale before a phrase and smack their lips after one.  ``heldout-cough``: the
+same files with a loud cough or sniff (0-12 dB under the speech) in half of the pauses with
+room for one (``augment.add_breaths``, all loud, seeded per file)."""
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -143,12 +145,13 @@ def _stressed(name: str, audio: np.ndarray, phones: Sequence[Phone], rng: np.ran
     """A held-out file as the stress set ``name`` hears it (plain sets: as stored)."""
     if name == "heldout-rumble":
         return limit_peak(add_rumble(audio, MODEL_SAMPLE_RATE, RUMBLE_DB, rng))
-    if name == "heldout-breath":
+    if name in ("heldout-breath", "heldout-cough"):
         silent = np.zeros(len(audio), bool)
         for p in phones:
             if p.label == SILENCE:
                 silent[round(p.start * MODEL_SAMPLE_RATE) : round(p.end * MODEL_SAMPLE_RATE)] = True
-        return add_breaths(audio, MODEL_SAMPLE_RATE, silent, rng, strength=1.0, edge_share=1.0)[0]
+        where = {"edge_share": 1.0} if name == "heldout-breath" else {"loud_share": 1.0}
+        return add_breaths(audio, MODEL_SAMPLE_RATE, silent, rng, strength=1.0, **where)[0]
     return audio
 
 
