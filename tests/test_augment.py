@@ -150,13 +150,18 @@ def test_channel_chain_keeps_length_and_changes_the_sound():
     assert changed >= 8  # at full strength most chains do more than a gain
 
 
-def test_breaths_go_only_into_pauses_at_the_drawn_level():
-    sr = 16000
+def two_phrases(sr: int, pause_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Speech, pause, speech, pause: (speech, pause, audio, silent mask, speech level)."""
     speech = vowel_like(sr, seconds=1.0)
-    pause = np.zeros(int(0.8 * sr), np.float32)
+    pause = np.zeros(int(pause_s * sr), np.float32)
     x = np.concatenate([speech, pause, speech, pause])
     silent = np.concatenate([np.zeros(len(speech)), np.ones(len(pause))] * 2).astype(bool)
-    level = np.sqrt(augment.active_power(x, sr))
+    return speech, pause, x, silent, float(np.sqrt(augment.active_power(x, sr)))
+
+
+def test_breaths_go_only_into_pauses_at_the_drawn_level():
+    sr = 16000
+    speech, pause, x, silent, level = two_phrases(sr, 0.8)
     gap = int(augment.BREATH_GAP_S * sr)
     total = 0
     for seed in range(20):
@@ -200,11 +205,7 @@ def test_cough_and_sniff_are_unit_rms_and_shaped():
 
 def test_loud_sounds_go_into_the_pauses_near_the_speech_level():
     sr = 16000
-    speech = vowel_like(sr, seconds=1.0)
-    pause = np.zeros(int(0.5 * sr), np.float32)
-    x = np.concatenate([speech, pause, speech, pause])
-    silent = np.concatenate([np.zeros(len(speech)), np.ones(len(pause))] * 2).astype(bool)
-    level = np.sqrt(augment.active_power(x, sr))
+    _, _, x, silent, level = two_phrases(sr, 0.5)
     total = 0
     for seed in range(20):
         y, added = augment.add_breaths(
