@@ -181,25 +181,20 @@ def test_breaths_go_only_into_pauses_at_the_drawn_level():
     assert added == 0 and np.array_equal(y, x)
 
 
-def test_breath_and_click_are_unit_rms_and_shaped():
+def test_pause_sounds_are_unit_rms_and_shaped():
     rng = np.random.default_rng(3)
     b = augment.breath(8000, 16000, rng)
     c = augment.click(480, 16000, rng)
-    for sound in (b, c):
+    k = augment.cough(8000, 16000, rng)
+    s = augment.sniff(4800, 16000, rng)
+    for sound in (b, c, k, s):
         assert np.sqrt(np.mean(sound**2)) == pytest.approx(1.0, rel=1e-6)
     assert np.abs(b[:80]).max() < 0.2 * np.abs(b).max()  # swells in, no step at the start
     assert np.abs(c[:48]).max() > 5 * np.abs(c[-48:]).max()  # a click decays fast
-
-
-def test_cough_and_sniff_are_unit_rms_and_shaped():
-    rng = np.random.default_rng(4)
-    c = augment.cough(8000, 16000, rng)
-    s = augment.sniff(4800, 16000, rng)
-    for sound in (c, s):
-        assert np.sqrt(np.mean(sound**2)) == pytest.approx(1.0, rel=1e-6)
-        assert np.abs(sound[-16:]).max() < 0.1 * np.abs(sound).max()  # ends smoothly, no step
-    assert np.abs(c[:160]).max() > 0.5 * np.abs(c).max()  # a cough bursts out at once
+    assert np.abs(k[:160]).max() > 0.5 * np.abs(k).max()  # a cough bursts out at once
     assert np.abs(s[:160]).max() < 0.2 * np.abs(s).max()  # a sniff swells in
+    for sound in (k, s):
+        assert np.abs(sound[-16:]).max() < 0.1 * np.abs(sound).max()  # and both end smoothly
     assert np.argmax(np.abs(np.fft.rfft(s))) > 1000 * len(s) / 16000  # through the nose: no low end
 
 
