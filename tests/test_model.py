@@ -233,7 +233,7 @@ def test_on_the_fly_speed_change_moves_the_labels_with_the_audio(
 
     monkeypatch.setattr(dataset, "speed_perturb", faster)
     monkeypatch.setattr(dataset, "channel_chain", lambda audio, sr, rng, strength: (audio, {}))
-    monkeypatch.setattr(dataset, "add_breaths", lambda audio, sr, silent, rng, strength, edges: (audio, 0))
+    monkeypatch.setattr(dataset, "add_breaths", lambda audio, sr, silent, rng, *shares: (audio, 0))
     windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, augment=1.0)
     checked = 0
     for seed in range(10):
