@@ -99,6 +99,8 @@ def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "2 jobs planned, 1 done, running 1" in out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert len(manifest["shards"]) == 2 and len(manifest["runs"]) == 2
+    engines = manifest["runs"][-1]["system_packages"]  # what the voices came from, for a later rerun
+    assert engines["festival"] and engines["espeak-ng"] and engines["festvox-kdlpc16k"]
     assert corpus.main(["--out", str(tmp_path), "--stats"]) == 0
     assert "English" in capsys.readouterr().out
 
