@@ -126,6 +126,8 @@ def test_two_aligners_agree_on_most_frames_but_not_all(tmp_path: Path, capsys) -
     assert pooled["bilabial_recall"] == 1.0 and pooled["jaw_correlation"] > 0.7
     assert evaluation_main(["--aligner-agreement", "--realspeech", str(root)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("pooled")
+    assert evaluation_main(["--aligner-agreement", "--realspeech", str(tmp_path / "nowhere")]) == 2
+    assert "real-speech set not found" in capsys.readouterr().err
 
 
 def test_stress_resolution_and_oov_words() -> None:

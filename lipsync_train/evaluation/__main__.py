@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import predictors as registry
+from . import reference
 from .agreement import aligner_agreement, format_agreement
 from .reference import DEFAULT_REALSPEECH
 from .report import DATASETS, DEFAULT_CORPUS, DEFAULT_OUT, Settings, evaluate, format_table, write_report
@@ -62,7 +63,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.aligner_agreement:
-        print(format_agreement(aligner_agreement(args.realspeech, args.fps)))
+        try:
+            print(format_agreement(aligner_agreement(args.realspeech, args.fps)))
+        except (FileNotFoundError, reference.AlignmentError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     settings = Settings(
         predictors=args.predictor or ["baseline"],
