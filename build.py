@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lipsync_train.system import apt_packages, installed_versions
+
 ROOT = Path(__file__).resolve().parent
 ENVS = {
     "py311": ("3.11", ROOT / "requirements" / "py311.lock"),  # training, core tests, tools
@@ -50,7 +52,6 @@ BLENDER_TESTS = {
 """Blender as a Python module (both Pythons Blender ships), and the tests each one runs."""
 ENV_SIZE_GB = {"py311": 2.0, "blender42": 1.1, "blender45": 1.1, "blender50": 2.1, "blender52": 1.1}
 """Installed size of each environment (measured with du); pip needs about as much again while unpacking."""
-APT_LIST = ROOT / "requirements" / "apt.txt"
 MODULES = {
     "demo": "lipsync_train.demo",
     "corpus": "lipsync_train.corpus",
@@ -78,9 +79,9 @@ def _check(cmd: list[str], **kw) -> None:
 
 def ensure_apt() -> None:
     """Install the Debian packages in requirements/apt.txt that are missing."""
-    wanted = [line.split("#")[0].strip() for line in APT_LIST.read_text().splitlines()]
-    wanted = [w for w in wanted if w]
-    missing = [p for p in wanted if not _dpkg_installed(p)]
+    wanted = apt_packages()
+    installed = installed_versions(wanted)
+    missing = [p for p in wanted if p not in installed]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -91,11 +92,6 @@ def ensure_apt() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     _check(["apt-get", "update", "-qq"], env=env)
     _check(["apt-get", "install", "-y", "-qq", *missing], env=env)
-
-
-def _dpkg_installed(package: str) -> bool:
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
-    return out.returncode == 0 and "install ok installed" in out.stdout
 
 
 def _find_python(version: str) -> str:

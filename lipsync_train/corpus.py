@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 import zlib
@@ -38,6 +37,7 @@ from .corpus_io import SAMPLE_RATE, Utterance, shard_done, write_shard
 from .engines import load_engine
 from .engines.base import Engine, EngineError, Synth
 from .engines.kokoro import VOICES as KOKORO_VOICES
+from .system import apt_packages, installed_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "corpus"
@@ -371,18 +371,6 @@ def run_job(job: Job, out_dir: Path) -> dict:
 
 # ------------------------------------------------------------------ manifest and CLI
 
-APT_LIST = Path(__file__).resolve().parents[1] / "requirements" / "apt.txt"
-
-
-def system_packages() -> dict[str, str]:
-    """Installed versions of the Debian packages the corpus comes from (engines, voices, text
-    sources).  The lock file pins the Python side; these are whatever the machine's Debian
-    release serves, so each run records them, and a regenerated corpus can be told apart."""
-    names = [line.split("#")[0].strip() for line in APT_LIST.read_text().splitlines()]
-    query = ["dpkg-query", "-W", "-f=${Package} ${Version}\n", *filter(None, names)]
-    listed = subprocess.run(query, capture_output=True, text=True).stdout  # missing ones: not listed
-    return dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
-
 
 @dataclass
 class Manifest:
@@ -462,7 +450,7 @@ def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | N
             "errors": errors,
             "workers": workers,
             "cpus": os.cpu_count(),
-            "system_packages": system_packages(),
+            "system_packages": installed_versions(apt_packages()),
         }
     )
     manifest.save(manifest_path)

@@ -1,4 +1,4 @@
-"""build.py refuses to start an environment install that cannot fit on disk."""
+"""build.py: it refuses an environment install that cannot fit on disk, and finds missing Debian packages."""
 
 import shutil
 from collections import namedtuple
@@ -26,3 +26,13 @@ def test_enough_disk_passes(monkeypatch, tmp_path):
 
 def test_every_environment_has_a_size():
     assert set(build.ENV_SIZE_GB) == set(build.ENVS)
+
+
+def test_installed_versions_know_what_setup_installed_and_leave_out_the_rest():
+    from lipsync_train.system import apt_packages, installed_versions
+
+    wanted = apt_packages()
+    assert "espeak-ng" in wanted and not any(name.startswith("#") or " " in name for name in wanted)
+    versions = installed_versions([*wanted, "no-such-package-here"])
+    assert set(versions) == set(wanted)  # build.py's setup installed every one; nothing else listed
+    assert all(versions.values())
