@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import metrics, reference
 from .predictors import teacher_curves
+from .report import SCORE_TITLES, score_cells
 
 
 def aligner_agreement(
@@ -38,17 +39,9 @@ def aligner_agreement(
 
 def format_agreement(tallies: dict[str, metrics.Tally]) -> str:
     """One row per recording and the pooled row, in the yardstick's columns."""
-    columns = {
-        "viseme_accuracy": "vis.acc",
-        "bilabial_recall": "bilab.rec",
-        "false_closure_rate": "false.cl",
-        "jaw_correlation": "jaw.r",
-        "mouth_l2": "L2",
-    }
-    head = f"{'recording':<22} {'frames':>6} " + " ".join(f"{title:>9}" for title in columns.values())
+    head = f"{'recording':<22} {'frames':>6} {SCORE_TITLES}"
     rows = [head, "-" * len(head)]
     for name, tally in [*tallies.items(), ("pooled", metrics.pool(tallies.values()))]:
         scores = tally.scores()
-        cells = " ".join(f"{'-' if scores[c] is None else f'{scores[c]:.3f}':>9}" for c in columns)
-        rows.append(f"{name:<22} {scores['frames']:>6} {cells}")
+        rows.append(f"{name:<22} {scores['frames']:>6} {score_cells(scores)}")
     return "\n".join(rows)

@@ -267,19 +267,23 @@ _COLUMNS = (
 )
 
 
+SCORE_TITLES = " ".join(f"{title:>9}" for _, title, _ in _COLUMNS)
+"""The header cells of :func:`score_cells`."""
+
+
+def score_cells(scores: dict) -> str:
+    """The yardstick's metrics of one row of scores, as fixed-width table cells ("-": none)."""
+    return " ".join(f"{'-' if scores[k] is None else fmt.format(scores[k]):>9}" for k, _, fmt in _COLUMNS)
+
+
 def format_table(report: dict) -> str:
     """Pooled scores, one row per predictor and data set."""
-    head = f"{'predictor':<18} {'dataset':<13} {'files':>5} {'sec':>7} " + " ".join(
-        f"{title:>9}" for _, title, _ in _COLUMNS
-    )
+    head = f"{'predictor':<18} {'dataset':<13} {'files':>5} {'sec':>7} {SCORE_TITLES}"
     lines = [head, "-" * len(head)]
     for name, per_dataset in report["results"].items():
         for dataset, result in per_dataset.items():
-            pooled = result["pooled"]
             secs = sum(f["seconds"] for f in report["datasets"][dataset]["files"])
-            cells = " ".join(
-                f"{'-' if pooled[k] is None else fmt.format(pooled[k]):>9}" for k, _, fmt in _COLUMNS
-            )
+            cells = score_cells(result["pooled"])
             lines.append(f"{name:<18} {dataset:<13} {len(result['files']):>5} {secs:>7.1f} {cells}")
     for dataset, why in report["unavailable"].items():
         lines.append(f"{dataset}: skipped: {why}")
