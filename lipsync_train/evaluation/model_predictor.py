@@ -4,7 +4,8 @@
 ``models/`` or written by training to ``<run>/best``) or an exported ONNX folder.
 The predictor sees only the audio, at the neutral style and default post-processing
 (``model-seal:T:DIR``: the same at lip-seal threshold T; ``model-seal:1:DIR`` turns them off;
-``model-part:T:DIR``: at vowel-parting threshold T, ``model-part:1:DIR`` off).
+``model-part:T:DIR``: at vowel-parting threshold T, ``model-part:1:DIR`` off;
+``model-chunk:C:X:DIR``: encoding in chunks of C s with X s of context on each side).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from blender_lipsync.core.contract import Curves
 from blender_lipsync.core.inference import Backend, LipSync, PostProcess, TorchBackend, default_model_folder
 
 
-def _predictor(backend: Backend, post: PostProcess | None = None):
-    lipsync = LipSync(backend)
+def _predictor(backend: Backend, post: PostProcess | None = None, **chunking: float):
+    lipsync = LipSync(backend, **chunking)
 
     def predict(audio: np.ndarray, fps: float) -> Curves:
         return lipsync.curves(audio, sample_rate=16000, fps=fps, post=post)
@@ -53,6 +54,17 @@ def sealed_torch_predictor(arg: str | None = None):
 def parted_torch_predictor(arg: str | None = None):
     """``T`` or ``T:DIR``: the network at vowel-parting threshold T (1 = off)."""
     return _threshold_predictor(arg, "vowel_open_threshold", "model-part")
+
+
+def chunked_torch_predictor(arg: str | None = None):
+    """``C:X`` or ``C:X:DIR``: the network encoding chunks of C s with X s of context either side."""
+    chunk, _, rest = (arg or "").partition(":")
+    context, _, folder = rest.partition(":")
+    try:
+        chunking = {"chunk_s": float(chunk), "context_s": float(context)}
+    except ValueError as exc:
+        raise ValueError(f"model-chunk:C:X[:DIR] needs chunk and context seconds, got {arg!r}") from exc
+    return _predictor(TorchBackend.from_folder(_model_folder(folder)), **chunking)
 
 
 def onnx_predictor(folder: str | None = None):

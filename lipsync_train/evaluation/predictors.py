@@ -211,6 +211,11 @@ register_lazy(
     doc="the network with torch at another vowel-parting threshold: model-part:T:DIR (T=1: off)",
 )
 register_lazy(
+    "model-chunk",
+    "lipsync_train.evaluation.model_predictor:chunked_torch_predictor",
+    doc="the network with torch, encoding chunks of C s with X s of context either side: model-chunk:C:X:DIR",
+)
+register_lazy(
     "onnx",
     "lipsync_train.evaluation.model_predictor:onnx_predictor",
     doc="the exported network with onnxruntime: onnx:DIR",

@@ -25,8 +25,16 @@ from lipsync_train.phonemes import SILENCE, Phone
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
-HELDOUT_DATASETS = ("heldout", "heldout-lang", "heldout-rumble", "heldout-breath", "heldout-cough")
-"""The data sets read from the synthetic corpus' held-out split (the last three are stress sets)."""
+HELDOUT_DATASETS = (
+    "heldout",
+    "heldout-lang",
+    "heldout-rumble",
+    "heldout-breath",
+    "heldout-cough",
+    "heldout-long",
+)
+"""The data sets read from the synthetic corpus' held-out split (rumble, breath and cough are
+stress sets; long joins utterances into long files)."""
 DATASETS = ("realspeech", *HELDOUT_DATASETS)
 RUMBLE_DB = 10.0
 """``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
@@ -35,7 +43,11 @@ speech (``augment.add_rumble``, seeded per file), a stress test for the input fi
 their pauses (``augment.add_breaths`` at full strength, all at edges, seeded per file), as
 real talkers inhale before a phrase and smack their lips after one.  ``heldout-cough``: the
 same files with a loud cough or sniff (0-12 dB under the speech) in half of the pauses with
-room for one (``augment.add_breaths``, all loud, seeded per file)."""
+room for one (``augment.add_breaths``, all loud, seeded per file).  ``heldout-long``: the
+English held-out utterances of each voice, in corpus order, joined end to end into files of
+at least ``LONG_FILE_S`` (a voice's shorter remainder kept from ``LONG_REST_S``): real
+recordings run up to half a minute, the training windows are 4 s."""
+LONG_FILE_S, LONG_REST_S = 20.0, 8.0
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -87,6 +99,8 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
+    if dataset == "heldout-long":
+        return _heldout_long(settings.corpus, settings.max_files)
     if dataset in HELDOUT_DATASETS:
         return _heldout(settings.corpus, dataset, settings.max_files)
     raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
@@ -112,11 +126,15 @@ def _realspeech(settings: Settings) -> tuple[int, Iterator[Sample]]:
     return len(ids), samples()
 
 
-def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+def _require_heldout(corpus: Path) -> None:
     if not any((Path(corpus) / "heldout").glob("shard-*.jsonl")):
         raise DatasetUnavailable(
             f"no synthetic corpus at {corpus} (no heldout shards): run `python build.py corpus` first"
         )
+
+
+def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+    _require_heldout(corpus)
     other_languages = name == "heldout-lang"
 
     def wanted(lang: str) -> bool:
@@ -139,6 +157,50 @@ def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Itera
                 index += 1
 
     return len(keep), samples()
+
+
+def _heldout_long(corpus: Path, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+    _require_heldout(corpus)
+    groups: dict[str, list[list]] = {}  # voice -> runs of utterances, the last one still growing
+    for u in iter_utterances(corpus, "heldout"):
+        if u.lang.startswith("en"):
+            runs = groups.setdefault(u.voice, [[]])
+            if sum(x.duration for x in runs[-1]) >= LONG_FILE_S:
+                runs.append([])
+            runs[-1].append(u)
+    # Every run but a voice's last reached LONG_FILE_S when it was closed.
+    joined = [run for runs in groups.values() for run in runs if sum(x.duration for x in run) >= LONG_REST_S]
+    if not joined:
+        raise DatasetUnavailable(
+            f"the held-out split at {corpus} has under {LONG_REST_S:g} s of any English voice"
+        )
+    keep = sorted(_spread(len(joined), min(max_files or len(joined), len(joined))))
+
+    def samples() -> Iterator[Sample]:
+        for i in keep:
+            audio, phones = join_utterances(joined[i])
+            first = joined[i][0]
+            yield Sample(
+                "heldout-long", f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}"
+            )
+
+    return len(keep), samples()
+
+
+def join_utterances(utterances: Sequence) -> tuple[np.ndarray, list[Phone]]:
+    """Utterances end to end: their audio, and their phones shifted onto the joined timeline
+    (a pause that ends one and starts the next becomes one pause)."""
+    phones: list[Phone] = []
+    offset = 0
+    for u in utterances:
+        t0 = offset / MODEL_SAMPLE_RATE
+        for p in u.phones:
+            shifted = Phone(p.label, p.start + t0, p.end + t0)
+            if phones and p.label == SILENCE and phones[-1].label == SILENCE:
+                shifted = Phone(SILENCE, phones.pop().start, shifted.end)
+            phones.append(shifted)
+        offset += len(u.audio)
+    return np.concatenate([u.audio for u in utterances]).astype(np.float32), phones
 
 
 def _stressed(name: str, audio: np.ndarray, phones: Sequence[Phone], rng: np.random.Generator) -> np.ndarray:
