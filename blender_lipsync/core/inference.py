@@ -215,11 +215,17 @@ class LipSync:
     """Audio -> curves with chunked, cached encoding; see the module docstring."""
 
     def __init__(
-        self, backend: Backend, chunk_s: float = 30.0, context_s: float = 3.0, cache_entries: int = 4
+        self,
+        backend: Backend,
+        chunk_s: float = 30.0,
+        context_s: float = 3.0,
+        cache_entries: int = 4,
+        crossfade: bool = False,
     ) -> None:
         self.backend = backend
         self.chunk_frames = max(1, round(chunk_s * MODEL_FPS))
         self.context_frames = max(0, round(context_s * MODEL_FPS))
+        self.crossfade = crossfade
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_entries = cache_entries
 
@@ -239,18 +245,30 @@ class LipSync:
         return features
 
     def _encode_chunked(self, audio: np.ndarray, progress: Progress | None = None) -> np.ndarray:
-        """Encode chunk by chunk, each with ``context`` of audio on both sides, keeping its middle."""
+        """Encode chunk by chunk, each with ``context`` of audio on both sides.
+
+        Hard chunks keep each window's middle.  With ``crossfade`` the features of two
+        neighbouring windows are blended across the ``2 * context`` they share (at most a chunk), the weight
+        falling to 0 at each window's edge, so no frame switches abruptly from one window's
+        view to the next.
+        """
         frames = len(audio) // HOP
-        parts = []
+        # Ramps may not overlap beyond the next chunk: at most half a chunk on each side.
+        fade = min(self.context_frames, self.chunk_frames // 2) if self.crossfade else 0
+        out: np.ndarray | None = None
         for first in range(0, max(frames, 1), self.chunk_frames):
             last = min(first + self.chunk_frames, frames)
             lo = max(0, first - self.context_frames)
             hi = min(frames, last + self.context_frames)
             feats = self.backend.encode(audio[lo * HOP : hi * HOP])
-            parts.append(feats[first - lo : last - lo])
+            if out is None:
+                out = np.zeros((frames, feats.shape[1]), np.float32)
+            keep_lo, keep_hi = max(0, first - fade), min(frames, last + fade)
+            weight = _fade_weights(np.arange(keep_lo, keep_hi), first, last, fade, frames)
+            out[keep_lo:keep_hi] += weight[:, None] * feats[keep_lo - lo : keep_hi - lo]
             if progress is not None:
                 progress(last / max(frames, 1))
-        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+        return out if out is not None else np.zeros((0, 0), np.float32)
 
     def model_curves(
         self, audio: np.ndarray, style: Style | None = None, progress: Progress | None = None
@@ -283,6 +301,18 @@ class LipSync:
     ) -> Curves:
         """:func:`post_process` with this backend's model's viseme class weights."""
         return post_process(raw, fps, duration, post, lead_s, self.backend.viseme_loss_weights)
+
+
+def _fade_weights(at: np.ndarray, first: int, last: int, fade: int, frames: int) -> np.ndarray:
+    """Weight of the chunk keeping ``[first, last)`` at frames ``at``: 1 inside, linear ramps of
+    ``2 * fade`` centred on its inner boundaries (neighbouring ramps sum to 1), none at the audio's ends."""
+    weight = np.ones(len(at), np.float32)
+    if fade > 0:
+        if first > 0:
+            weight = np.minimum(weight, (at - (first - fade) + 0.5) / (2 * fade))
+        if last < frames:
+            weight = np.minimum(weight, ((last + fade) - at - 0.5) / (2 * fade))
+    return np.clip(weight, 0.0, 1.0)
 
 
 def post_process(

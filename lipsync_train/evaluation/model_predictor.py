@@ -5,7 +5,8 @@
 The predictor sees only the audio, at the neutral style and default post-processing
 (``model-seal:T:DIR``: the same at lip-seal threshold T; ``model-seal:1:DIR`` turns them off;
 ``model-part:T:DIR``: at vowel-parting threshold T, ``model-part:1:DIR`` off;
-``model-chunk:C:X:DIR``: encoding in chunks of C s with X s of context on each side).
+``model-chunk:C:X:DIR``: encoding in chunks of C s with X s of context on each side;
+``model-fade:C:X:DIR``: the same with neighbouring chunks cross-faded over their shared context).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from blender_lipsync.core.contract import Curves
 from blender_lipsync.core.inference import Backend, LipSync, PostProcess, TorchBackend, default_model_folder
 
 
-def _predictor(backend: Backend, post: PostProcess | None = None, **chunking: float):
+def _predictor(backend: Backend, post: PostProcess | None = None, **chunking):
     lipsync = LipSync(backend, **chunking)
 
     def predict(audio: np.ndarray, fps: float) -> Curves:
@@ -56,7 +57,7 @@ def parted_torch_predictor(arg: str | None = None):
     return _threshold_predictor(arg, "vowel_open_threshold", "model-part")
 
 
-def chunked_torch_predictor(arg: str | None = None):
+def chunked_torch_predictor(arg: str | None = None, crossfade: bool = False):
     """``C:X`` or ``C:X:DIR``: the network encoding chunks of C s with X s of context either side."""
     chunk, _, rest = (arg or "").partition(":")
     context, _, folder = rest.partition(":")
@@ -64,7 +65,12 @@ def chunked_torch_predictor(arg: str | None = None):
         chunking = {"chunk_s": float(chunk), "context_s": float(context)}
     except ValueError as exc:
         raise ValueError(f"model-chunk:C:X[:DIR] needs chunk and context seconds, got {arg!r}") from exc
-    return _predictor(TorchBackend.from_folder(_model_folder(folder)), **chunking)
+    return _predictor(TorchBackend.from_folder(_model_folder(folder)), crossfade=crossfade, **chunking)
+
+
+def crossfaded_torch_predictor(arg: str | None = None):
+    """``C:X`` or ``C:X:DIR``: as ``model-chunk``, neighbouring chunks cross-faded over their context."""
+    return chunked_torch_predictor(arg, crossfade=True)
 
 
 def onnx_predictor(folder: str | None = None):

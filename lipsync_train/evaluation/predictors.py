@@ -216,6 +216,11 @@ register_lazy(
     doc="the network with torch, encoding chunks of C s with X s of context either side: model-chunk:C:X:DIR",
 )
 register_lazy(
+    "model-fade",
+    "lipsync_train.evaluation.model_predictor:crossfaded_torch_predictor",
+    doc="as model-chunk, neighbouring chunks cross-faded over their shared context: model-fade:C:X:DIR",
+)
+register_lazy(
     "onnx",
     "lipsync_train.evaluation.model_predictor:onnx_predictor",
     doc="the exported network with onnxruntime: onnx:DIR",
