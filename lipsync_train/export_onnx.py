@@ -1,7 +1,9 @@
 """Export a trained model folder to ONNX: ``python -m lipsync_train.export_onnx MODEL_DIR [OUT_DIR]``.
 
-Two graphs, so that Blender re-styles by re-running only the small one:
-  encoder.onnx  audio (1, samples) 16 kHz           -> features (1, samples // 320, F)
+Two graphs, split where the style first acts, so that Blender re-styles by re-running only
+the small one:
+  encoder.onnx  audio (1, samples) 16 kHz -> features (1, samples // 320, F): the encoder and
+                the decoder's style-free first layer (``WindowDecoder.style_free``)
   decoder.onnx  features (1, frames, F), style (1, S) -> channels (1, frames, C), visemes (1, frames, V)
 ``config.json`` is copied beside them.  The result runs with onnxruntime alone
 (``blender_lipsync.core.onnx_backend.OnnxBackend``), no torch needed.
@@ -27,7 +29,7 @@ class _Encoder(torch.nn.Module):
         self.model = model
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        return self.model.encode(audio)
+        return self.model.decoder.style_free(self.model.encode(audio))
 
 
 class _Decoder(torch.nn.Module):
@@ -36,7 +38,7 @@ class _Decoder(torch.nn.Module):
         self.decoder = model.decoder
 
     def forward(self, features: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        channels, logits = self.decoder(features, style)
+        channels, logits = self.decoder.styled(features, style)
         return channels, logits.softmax(-1)
 
 
@@ -56,7 +58,7 @@ def export(model_dir: Path, out_dir: Path) -> Path:
         opset_version=OPSET,
         dynamo=False,
     )
-    features = model.encode(audio).detach()
+    features = _Encoder(model).eval()(audio).detach()
     style = torch.zeros(1, model.cfg.style_dim)
     torch.onnx.export(
         _Decoder(model).eval(),

@@ -110,7 +110,8 @@ class Backend(Protocol):
     viseme_loss_weights: Mapping[str, float]  # the model config's: what post_process divides out
 
     def encode(self, audio: np.ndarray) -> np.ndarray:
-        """(samples,) 16 kHz -> (samples // 320, features)."""
+        """(samples,) 16 kHz -> (samples // 320, features): all the network computes before the
+        style first acts (the encoder and the decoder's style-free first layer)."""
 
     def decode(self, features: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(frames, features), (style_dim,) -> channels (frames, C) in [0, 1], viseme probabilities."""
@@ -153,13 +154,13 @@ class TorchBackend:
     def encode(self, audio: np.ndarray) -> np.ndarray:
         with self.torch.no_grad():
             x = self.torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None].to(self.device)
-            return self.model.encode(x)[0].float().cpu().numpy()
+            return self.model.decoder.style_free(self.model.encode(x))[0].float().cpu().numpy()
 
     def decode(self, features: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self.torch.no_grad():
             f = self.torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))[None].to(self.device)
             s = self.torch.from_numpy(np.asarray(style, dtype=np.float32))[None].to(self.device)
-            channels, logits = self.model.decoder(f, s)
+            channels, logits = self.model.decoder.styled(f, s)
             return channels[0].cpu().numpy(), logits[0].softmax(-1).cpu().numpy()
 
 

@@ -240,9 +240,23 @@ class WindowDecoder(nn.Module):
 
     def forward(self, features: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """features (B, T, F), style (B, S) -> channels (B, T, C) in [0, 1], viseme logits (B, T, V)."""
-        s = self.style(style)
+        return self.styled(self.style_free(features), style)
+
+    def style_free(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) -> (B, T, 2 * decoder_dim): the input projection and the first layer's
+        convolution, the part no style changes (the first FiLM comes after it), so re-styling
+        cached audio skips a third of the decoder."""
+        if features.shape[1] == 0:  # under one frame of audio: convolutions refuse empty input
+            return features.new_zeros(features.shape[0], 0, 2 * self.inp.out_channels)
         x = self.inp(features.transpose(1, 2))
-        for conv, film in zip(self.convs, self.films, strict=True):
+        return torch.cat([x, self.act(self.convs[0](x))], dim=1).transpose(1, 2)
+
+    def styled(self, hidden: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`style_free`'s output (B, T, 2 * decoder_dim), style (B, S) -> channels, viseme logits."""
+        s = self.style(style)
+        x, first = hidden.transpose(1, 2).chunk(2, dim=1)
+        x = x + self.drop(self.films[0](first, s))
+        for conv, film in zip(self.convs[1:], self.films[1:], strict=True):
             x = x + self.drop(film(self.act(conv(x)), s))
         return torch.sigmoid(self.channels(x)).transpose(1, 2), self.visemes(x).transpose(1, 2)
 
