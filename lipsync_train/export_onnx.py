@@ -29,7 +29,7 @@ class _Encoder(torch.nn.Module):
         self.model = model
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        return self.model.decoder.style_free(self.model.encode(audio))
+        return self.model.style_free(audio)
 
 
 class _Decoder(torch.nn.Module):

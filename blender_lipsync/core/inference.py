@@ -154,7 +154,7 @@ class TorchBackend:
     def encode(self, audio: np.ndarray) -> np.ndarray:
         with self.torch.no_grad():
             x = self.torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None].to(self.device)
-            return self.model.decoder.style_free(self.model.encode(x))[0].float().cpu().numpy()
+            return self.model.style_free(x)[0].float().cpu().numpy()
 
     def decode(self, features: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self.torch.no_grad():

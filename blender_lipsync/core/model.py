@@ -307,6 +307,11 @@ class LipSyncModel(nn.Module):
             features = torch.cat([features, loudness_features(audio, frames)], dim=-1)
         return features
 
+    def style_free(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, samples) 16 kHz -> what inference caches per audio: the encoder features through the
+        decoder's style-free first layer (:meth:`WindowDecoder.style_free`)."""
+        return self.decoder.style_free(self.encode(audio))
+
     def forward(self, audio: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.encode(audio)
         channels, viseme_logits = self.decoder(features, style)
