@@ -1,7 +1,7 @@
-"""The shipped model's behaviour on sounds real talkers make between phrases.
+"""The shipped model: its ONNX pair, and its behaviour on sounds between phrases.
 
 These run ``models/lipsync`` through the runtime Blender uses (onnxruntime), on the bundled
-demo clip with a loud non-speech sound spliced into a pause.
+demo clip (with a loud non-speech sound spliced into a pause for the behaviour tests).
 """
 
 from __future__ import annotations
@@ -14,9 +14,19 @@ import soundfile as sf
 
 from lipsync_train import augment
 from lipsync_train.demo import DEMO_WAV
-from lipsync_train.evaluation.model_predictor import onnx_predictor
+from lipsync_train.evaluation.model_predictor import onnx_predictor, torch_predictor
 
 FPS = 24.0
+
+
+def test_shipped_onnx_pair_matches_the_shipped_weights() -> None:
+    # Catches an ONNX pair left stale after a change to the network or to what inference
+    # caches: the 3.8 s demo clip spans several cross-faded encoder windows.
+    speech, sr = sf.read(DEMO_WAV, dtype="float32")
+    assert sr == 16000  # what the predictors take
+    onnx, torch_ = onnx_predictor()(speech, FPS), torch_predictor()(speech, FPS)
+    assert np.abs(onnx.channels - torch_.channels).max() <= 1e-3
+    assert np.abs(onnx.visemes - torch_.visemes).max() <= 1e-3
 
 
 @pytest.mark.parametrize("make_sound", [augment.cough, augment.sniff], ids=["cough", "sniff"])
