@@ -13,6 +13,7 @@ voices and rooms than the corpus stores, at a few ms per example.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from .phonemes import CANONICAL, SILENCE, Phone
 
 PHONE_CLASSES: tuple[str, ...] = (SILENCE, *sorted(CANONICAL - {SILENCE}))
 PHONE_INDEX = {p: i for i, p in enumerate(PHONE_CLASSES)}
+JOIN_MAX = 4  # utterances in one joined run
 
 
 @dataclass
@@ -47,6 +49,7 @@ class _Entry:
     phones: list[Phone]
     lang: str
     recipe: str = ""
+    voice: str = ""
 
 
 def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entry]:
@@ -59,11 +62,28 @@ def load_index(root: Path, split: str, english_only: bool = False) -> list[_Entr
             if english_only and not rec["lang"].startswith("en"):
                 continue
             phones = [Phone(*p) for p in rec["phones"]]
-            recipe = rec.get("meta", {}).get("recipe", "")
-            entries.append(_Entry(audio_path, rec["offset"], rec["samples"], phones, rec["lang"], recipe))
+            recipe, voice = rec.get("meta", {}).get("recipe", ""), rec.get("voice", "")
+            entry = _Entry(audio_path, rec["offset"], rec["samples"], phones, rec["lang"], recipe, voice)
+            entries.append(entry)
     if not entries:
         raise FileNotFoundError(f"no {split} utterances under {root}: run `python build.py corpus` first")
     return entries
+
+
+def join_utterances(parts: Sequence[tuple[np.ndarray, Sequence[Phone]]]) -> tuple[np.ndarray, list[Phone]]:
+    """(audio, phones) pairs end to end: the audio, and the phones shifted onto the joined
+    timeline (a pause that ends one and starts the next becomes one pause)."""
+    phones: list[Phone] = []
+    offset = 0
+    for audio, own in parts:
+        t0 = offset / SAMPLE_RATE
+        for p in own:
+            shifted = Phone(p.label, p.start + t0, p.end + t0)
+            if phones and p.label == SILENCE and phones[-1].label == SILENCE:
+                shifted = Phone(SILENCE, phones.pop().start, shifted.end)
+            phones.append(shifted)
+        offset += len(audio)
+    return np.concatenate([audio for audio, _ in parts]).astype(np.float32), phones
 
 
 def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
@@ -122,7 +142,11 @@ class CorpusWindows:
     windows drawn from non-English utterances instead of their share of the hours;
     ``recipe_shares`` does the same for the recipes it names.  ``breath_edges`` (0-1) is
     the share of augmentation breaths and clicks put at a speech edge, ``loud_sounds`` (0-1)
-    the share of pauses given a loud cough or sniff instead (``add_breaths``).
+    the share of pauses given a loud cough or sniff instead (``add_breaths``).  ``joined``
+    (0-1) is the share of windows cut from the drawn utterance joined with the ones after it
+    by the same voice (``_run_from``): most utterances are shorter than a window, and real
+    recordings run on past one, so a window of a long file holds the end of one phrase, a
+    pause and the start of the next, with speech up to both edges.
     """
 
     def __init__(
@@ -136,16 +160,18 @@ class CorpusWindows:
         recipe_shares: dict[str, float] | None = None,
         breath_edges: float = 0.0,
         loud_sounds: float = 0.0,
+        joined: float = 0.0,
     ) -> None:
         self.entries = load_index(root, split)
         self.window_frames = round(window_s * MODEL_FPS)
         self.style_spread = style_spread
-        for name, share in (("breath_edges", breath_edges), ("loud_sounds", loud_sounds)):
+        for name, share in (("breath_edges", breath_edges), ("loud_sounds", loud_sounds), ("joined", joined)):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {share}")
         self.augment = augment
         self.breath_edges = breath_edges
         self.loud_sounds = loud_sounds
+        self.joined = joined
         self.weights = draw_weights(self.entries, other_languages, recipe_shares)
         self._pcm: dict[Path, np.ndarray] = {}
 
@@ -160,8 +186,11 @@ class CorpusWindows:
         return np.asarray(pcm, dtype=np.float32) / 32767.0
 
     def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
-        entry = self.entries[rng.choice(len(self.entries), p=self.weights)]
-        audio, phones = self._audio(entry), entry.phones
+        index = int(rng.choice(len(self.entries), p=self.weights))
+        if self.joined > 0 and rng.random() < self.joined:  # no draw when off: older runs' streams stay
+            audio, phones = join_utterances([(self._audio(e), e.phones) for e in self._run_from(index)])
+        else:
+            audio, phones = self._audio(self.entries[index]), self.entries[index].phones
         factor = draw_speed(rng, self.augment)
         if factor is not None:
             audio, phones = speed_perturb(audio, SAMPLE_RATE, phones, factor)
@@ -179,6 +208,20 @@ class CorpusWindows:
         labels = phone_ids(phones, times)
         window = self._augment(window, labels == PHONE_INDEX[SILENCE], rng)
         return Example(window, curves.channels[idx], curves.visemes[idx], labels, style.to_vector())
+
+    def _run_from(self, index: int) -> list[_Entry]:
+        """The utterance at ``index`` and the ones after it in the corpus by the same voice, in
+        the same language and shard, until the run is two windows long (so a window cut
+        anywhere in it can hold a join), at most ``JOIN_MAX`` utterances."""
+        first = self.entries[index]
+        run, samples = [first], first.samples
+        for entry in self.entries[index + 1 : index + JOIN_MAX]:
+            same_talker = (entry.shard, entry.voice, entry.lang) == (first.shard, first.voice, first.lang)
+            if samples >= 2 * self.window_frames * HOP or not same_talker:
+                break
+            run.append(entry)
+            samples += entry.samples
+        return run
 
     def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:

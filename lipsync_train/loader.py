@@ -39,6 +39,7 @@ class BatchSource:
     recipe_shares: tuple[tuple[str, float], ...] = ()  # (recipe, share of the draws) pairs
     breath_edges: float = 0.0  # share of augmentation breaths put at a speech edge
     loud_sounds: float = 0.0  # share of pauses given a loud cough or sniff
+    joined: float = 0.0  # share of windows cut from utterances of one voice joined end to end
 
     def windows(self) -> CorpusWindows:
         return CorpusWindows(
@@ -50,6 +51,7 @@ class BatchSource:
             recipe_shares=dict(self.recipe_shares),
             breath_edges=self.breath_edges,
             loud_sounds=self.loud_sounds,
+            joined=self.joined,
         )
 
     def draw(self, windows: CorpusWindows, index: int) -> dict[str, np.ndarray]:

@@ -222,6 +222,7 @@ def train(args: argparse.Namespace) -> int:
         recipe_shares=shares,
         breath_edges=args.breath_edges,
         loud_sounds=args.loud_sounds,
+        joined=args.joined,
     )
     data = source.windows()  # here too: a missing corpus or a bad setting fails before any work
     heldout, eval_batches = heldout_batches(args.corpus, args.window, args.batch, args.eval_batches, device)
@@ -381,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share (0-1) of the pauses that get a loud cough or sniff (0-12 dB under the speech) "
         "instead of a breath or click, as a talker with a cold or a close microphone gives them",
+    )
+    p.add_argument(
+        "--joined",
+        type=float,
+        default=0.0,
+        help="share (0-1) of windows cut from an utterance joined with the next ones by the same "
+        "voice, so that windows run across phrase ends and pauses as they do in long recordings",
     )
     p.add_argument(
         "--other-languages",

@@ -277,6 +277,38 @@ def test_pause_sound_shares_reach_the_breaths_and_are_bounded(
         CorpusWindows(tiny_corpus, "train", loud_sounds=-0.1)
 
 
+def test_joined_utterances_share_one_timeline() -> None:
+    from lipsync_train.dataset import join_utterances
+    from lipsync_train.phonemes import SILENCE, Phone
+
+    a = (np.ones(8000, np.float32), [Phone(SILENCE, 0, 0.1), Phone("m", 0.1, 0.4), Phone(SILENCE, 0.4, 0.5)])
+    b = (np.zeros(4000, np.float32), [Phone(SILENCE, 0, 0.05), Phone("a", 0.05, 0.25)])
+    audio, phones = join_utterances([a, b])
+    assert len(audio) == 12000 and audio[7999] == 1 and audio[8000] == 0
+    pause = Phone(SILENCE, 0.4, 0.55)  # a's closing pause and b's opening one, merged
+    assert phones == [Phone(SILENCE, 0, 0.1), Phone("m", 0.1, 0.4), pause, Phone("a", 0.55, 0.75)]
+
+
+def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
+    from lipsync_train.dataset import JOIN_MAX
+
+    windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, joined=1.0)
+    entries, two_windows = windows.entries, 2 * 16000
+    for index in range(len(entries)):
+        run = windows._run_from(index)
+        assert run == entries[index : index + len(run)] and len(run) <= JOIN_MAX
+        assert {(e.shard, e.voice, e.lang) for e in run} == {(run[0].shard, run[0].voice, run[0].lang)}
+        assert sum(e.samples for e in run[:-1]) < two_windows  # stops once two windows long
+        nxt = index + len(run)
+        if sum(e.samples for e in run) < two_windows and len(run) < JOIN_MAX and nxt < len(entries):
+            assert (entries[nxt].shard, entries[nxt].voice) != (run[0].shard, run[0].voice)
+    assert max(len(windows._run_from(i)) for i in range(len(entries))) > 1  # the tiny corpus joins some
+    example = windows.example(np.random.default_rng(0))
+    assert example.audio.shape == (16000,) and example.channels.shape == (50, len(MOUTH_CHANNELS))
+    with pytest.raises(ValueError, match="joined must be between 0 and 1"):
+        CorpusWindows(tiny_corpus, "train", joined=1.5)
+
+
 def _entries(*specs: tuple[str, int]) -> list:
     from lipsync_train.dataset import _Entry
 

@@ -20,6 +20,7 @@ from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
 from lipsync_train.augment import add_breaths, add_rumble, limit_peak
 from lipsync_train.corpus_io import iter_utterances
+from lipsync_train.dataset import join_utterances
 from lipsync_train.phonemes import SILENCE, Phone
 
 from . import metrics, reference
@@ -178,29 +179,13 @@ def _heldout_long(corpus: Path, max_files: int | None) -> tuple[int, Iterator[Sa
 
     def samples() -> Iterator[Sample]:
         for i in keep:
-            audio, phones = join_utterances(joined[i])
+            audio, phones = join_utterances([(u.audio, u.phones) for u in joined[i]])
             first = joined[i][0]
             yield Sample(
                 "heldout-long", f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}"
             )
 
     return len(keep), samples()
-
-
-def join_utterances(utterances: Sequence) -> tuple[np.ndarray, list[Phone]]:
-    """Utterances end to end: their audio, and their phones shifted onto the joined timeline
-    (a pause that ends one and starts the next becomes one pause)."""
-    phones: list[Phone] = []
-    offset = 0
-    for u in utterances:
-        t0 = offset / MODEL_SAMPLE_RATE
-        for p in u.phones:
-            shifted = Phone(p.label, p.start + t0, p.end + t0)
-            if phones and p.label == SILENCE and phones[-1].label == SILENCE:
-                shifted = Phone(SILENCE, phones.pop().start, shifted.end)
-            phones.append(shifted)
-        offset += len(u.audio)
-    return np.concatenate([u.audio for u in utterances]).astype(np.float32), phones
 
 
 def _stressed(name: str, audio: np.ndarray, phones: Sequence[Phone], rng: np.random.Generator) -> np.ndarray:
