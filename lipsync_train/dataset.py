@@ -23,7 +23,7 @@ from blender_lipsync.core.contract import HOP, MODEL_FPS
 from blender_lipsync.core.style import Style
 
 from . import teacher
-from .augment import add_breaths, channel_chain, draw_speed, speed_perturb
+from .augment import active_power, add_breaths, channel_chain, draw_speed, limit_peak, speed_perturb
 from .corpus_io import SAMPLE_RATE, shard_paths
 from .phonemes import CANONICAL, SILENCE, Phone
 
@@ -144,9 +144,10 @@ class CorpusWindows:
     the share of augmentation breaths and clicks put at a speech edge, ``loud_sounds`` (0-1)
     the share of pauses given a loud cough or sniff instead (``add_breaths``).  ``joined``
     (0-1) is the share of windows cut from the drawn utterance joined with the ones after it
-    by the same voice (``_run_from``): most utterances are shorter than a window, and real
-    recordings run on past one, so a window of a long file holds the end of one phrase, a
-    pause and the start of the next, with speech up to both edges.
+    by the same voice (``_run_from``), each at the first one's speech level: most utterances
+    are shorter than a window, and real recordings run on past one, so a window of a long
+    file holds the end of one phrase, a pause and the start of the next, with speech up to
+    both edges.
     """
 
     def __init__(
@@ -188,7 +189,7 @@ class CorpusWindows:
     def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
         index = int(rng.choice(len(self.entries), p=self.weights))
         if self.joined > 0 and rng.random() < self.joined:  # no draw when off: older runs' streams stay
-            audio, phones = join_utterances([(self._audio(e), e.phones) for e in self._run_from(index)])
+            audio, phones = join_utterances(self._level_matched(self._run_from(index)))
         else:
             audio, phones = self._audio(self.entries[index]), self.entries[index].phones
         factor = draw_speed(rng, self.augment)
@@ -222,6 +223,18 @@ class CorpusWindows:
             run.append(entry)
             samples += entry.samples
         return run
+
+    def _level_matched(self, run: list[_Entry]) -> list[tuple[np.ndarray, list[Phone]]]:
+        """Each utterance's audio at the first one's speech level, with its phones: the corpus gave
+        every utterance its own gain, a talker in one recording keeps one (and the teacher's jaw
+        reads the level against the loud parts nearby)."""
+        parts = [(self._audio(e), e.phones) for e in run]
+        level = active_power(parts[0][0], SAMPLE_RATE)
+        matched = [
+            (audio * np.sqrt(level / max(active_power(audio, SAMPLE_RATE), 1e-12)), phones)
+            for audio, phones in parts
+        ]
+        return [(limit_peak(audio), phones) for audio, phones in matched]
 
     def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:
