@@ -230,11 +230,8 @@ class CorpusWindows:
         reads the level against the loud parts nearby)."""
         parts = [(self._audio(e), e.phones) for e in run]
         level = active_power(parts[0][0], SAMPLE_RATE)
-        matched = [
-            (audio * np.sqrt(level / max(active_power(audio, SAMPLE_RATE), 1e-12)), phones)
-            for audio, phones in parts
-        ]
-        return [(limit_peak(audio), phones) for audio, phones in matched]
+        gains = [1.0] + [np.sqrt(level / max(active_power(a, SAMPLE_RATE), 1e-12)) for a, _ in parts[1:]]
+        return [(limit_peak(audio * g), phones) for (audio, phones), g in zip(parts, gains, strict=True)]
 
     def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:

@@ -58,7 +58,7 @@ def export(model_dir: Path, out_dir: Path) -> Path:
         opset_version=OPSET,
         dynamo=False,
     )
-    features = _Encoder(model).eval()(audio).detach()
+    features = model.style_free(audio).detach()
     style = torch.zeros(1, model.cfg.style_dim)
     torch.onnx.export(
         _Decoder(model).eval(),

@@ -290,6 +290,7 @@ def test_joined_utterances_share_one_timeline() -> None:
 
 
 def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
+    from lipsync_train.augment import active_power
     from lipsync_train.dataset import JOIN_MAX
 
     windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, joined=1.0)
@@ -303,8 +304,6 @@ def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
         if sum(e.samples for e in run) < two_windows and len(run) < JOIN_MAX and nxt < len(entries):
             assert (entries[nxt].shard, entries[nxt].voice) != (run[0].shard, run[0].voice)
     assert max(len(windows._run_from(i)) for i in range(len(entries))) > 1  # the tiny corpus joins some
-    from lipsync_train.augment import active_power
-
     joined = next(windows._run_from(i) for i in range(len(entries)) if len(windows._run_from(i)) > 1)
     levels = [active_power(audio, 16000) for audio, _ in windows._level_matched(joined)]
     assert levels == pytest.approx([levels[0]] * len(levels), rel=1e-3)  # one talker, one level
