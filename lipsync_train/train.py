@@ -3,7 +3,8 @@
 Resumable: every ``--ckpt-every`` steps the model (safetensors), optimiser state,
 step and timing are written to ``<out>/last/``; a new run with the same
 ``--out`` continues from there (batch ``i`` is drawn from a generator seeded by
-``(--seed, i)``, see ``loader``, so the step count is all the random state there is).
+``(--seed, i)``, see ``loader``, and step ``i``'s dropout and time masks from global
+generators reseeded with ``(--seed, i)``, so the step count is all the random state there is).
 Progress goes to ``<out>/log.jsonl`` and stdout.
 Every ``--eval-every`` steps a fixed set of held-out windows (voices, sentences
 and languages never trained on) is scored; the best model is kept in ``<out>/best/``
@@ -203,6 +204,14 @@ def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
     )  # float: torch.load refuses numpy
 
 
+def seed_step(seed: int, step: int) -> None:
+    """Reseed the global generators the network draws from in training: torch's (dropout) and
+    numpy's (transformers' wav2vec2 draws its time masks there). Per step, so a resumed run
+    takes the same masks as an unbroken one."""
+    torch.manual_seed(seed * 1_000_003 + step)
+    np.random.seed((seed * 1_000_003 + step) % 2**32)
+
+
 def train(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -255,6 +264,7 @@ def train(args: argparse.Namespace) -> int:
     clock = window_start = time.time()
     for arrays in batches(source, state["step"], args.steps, workers, windows=data):
         batch = to_tensors(arrays, device)
+        seed_step(args.seed, state["step"])
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
         with autocast:

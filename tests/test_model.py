@@ -141,6 +141,34 @@ def test_training_loop_checkpoints_and_resumes(tiny_corpus: Path, tmp_path: Path
 
 
 @pytest.mark.slow
+def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_one(
+    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropout and wav2vec2's time masks draw from global generators: reseeded per step, an
+    interrupted run goes on with the masks the unbroken run used."""
+    assert SMALL.dropout > 0 and SMALL.wav2vec2_config().mask_time_prob > 0  # there is randomness to keep
+    unbroken, broken = tmp_path / "unbroken", tmp_path / "broken"
+    assert train.main([*_train_args(tiny_corpus, unbroken), "--steps", "3"]) == 0
+    all_batches = train.batches
+
+    def stop_after_two(source, start, stop, *args, **kwargs):  # the run is killed after step 2
+        return all_batches(source, start, min(stop, 2), *args, **kwargs)
+
+    monkeypatch.setattr(train, "batches", stop_after_two)
+    assert train.main([*_train_args(tiny_corpus, broken), "--steps", "3"]) == 0
+    assert json.loads((broken / "last" / "state.json").read_text())["step"] == 2
+    monkeypatch.setattr(train, "batches", all_batches)
+    np.random.seed(12345)  # whatever the process drew in between
+    torch.manual_seed(12345)
+    assert train.main([*_train_args(tiny_corpus, broken), "--steps", "3"]) == 0
+    expected = load_file(unbroken / "last" / "model.safetensors")
+    resumed = load_file(broken / "last" / "model.safetensors")
+    assert expected.keys() == resumed.keys()
+    for name, value in expected.items():
+        assert torch.equal(resumed[name], value), name
+
+
+@pytest.mark.slow
 def test_pretrained_encoder_folder_is_frozen_and_decoder_trains(tiny_corpus: Path, tmp_path: Path) -> None:
     from safetensors.torch import load_file
     from transformers import Wav2Vec2Model
