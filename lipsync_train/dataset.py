@@ -86,6 +86,17 @@ def join_utterances(parts: Sequence[tuple[np.ndarray, Sequence[Phone]]]) -> tupl
     return np.concatenate([audio for audio, _ in parts]).astype(np.float32), phones
 
 
+def level_matched(
+    parts: Sequence[tuple[np.ndarray, Sequence[Phone]]],
+) -> list[tuple[np.ndarray, Sequence[Phone]]]:
+    """(audio, phones) pairs with each audio at the first one's speech level: the corpus gave
+    every utterance its own gain, a talker in one recording keeps one (and the teacher's jaw
+    reads the level against the loud parts nearby)."""
+    level = active_power(parts[0][0], SAMPLE_RATE)
+    gains = [1.0] + [np.sqrt(level / max(active_power(a, SAMPLE_RATE), 1e-12)) for a, _ in parts[1:]]
+    return [(limit_peak(audio * g), phones) for (audio, phones), g in zip(parts, gains, strict=True)]
+
+
 def phone_ids(phones: list[Phone], times: np.ndarray) -> np.ndarray:
     """Canonical phone class at each instant."""
     ends = np.array([p.end for p in phones])
@@ -189,7 +200,8 @@ class CorpusWindows:
     def example(self, rng: np.random.Generator, style: Style | None = None) -> Example:
         index = int(rng.choice(len(self.entries), p=self.weights))
         if self.joined > 0 and rng.random() < self.joined:  # no draw when off: older runs' streams stay
-            audio, phones = join_utterances(self._level_matched(self._run_from(index)))
+            run = [(self._audio(e), e.phones) for e in self._run_from(index)]
+            audio, phones = join_utterances(level_matched(run))
         else:
             audio, phones = self._audio(self.entries[index]), self.entries[index].phones
         factor = draw_speed(rng, self.augment)
@@ -223,15 +235,6 @@ class CorpusWindows:
             run.append(entry)
             samples += entry.samples
         return run
-
-    def _level_matched(self, run: list[_Entry]) -> list[tuple[np.ndarray, list[Phone]]]:
-        """Each utterance's audio at the first one's speech level, with its phones: the corpus gave
-        every utterance its own gain, a talker in one recording keeps one (and the teacher's jaw
-        reads the level against the loud parts nearby)."""
-        parts = [(self._audio(e), e.phones) for e in run]
-        level = active_power(parts[0][0], SAMPLE_RATE)
-        gains = [1.0] + [np.sqrt(level / max(active_power(a, SAMPLE_RATE), 1e-12)) for a, _ in parts[1:]]
-        return [(limit_peak(audio * g), phones) for (audio, phones), g in zip(parts, gains, strict=True)]
 
     def _augment(self, audio: np.ndarray, silent_frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.augment > 0:

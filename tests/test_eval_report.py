@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -212,3 +213,35 @@ def test_the_cough_stress_set_puts_loud_sounds_in_long_pauses() -> None:
                 assert np.sqrt(np.mean(pause[pause != 0] ** 2)) > 0.212 * 10 ** (-13 / 20)  # 0-12 dB under
                 sounds += 1
     assert 4 <= sounds <= 16  # each of the 20 pauses has an even chance of a cough or sniff
+
+
+def test_long_files_join_one_voice_and_the_level_set_keeps_one_level(tmp_path: Path) -> None:
+    from lipsync_train.augment import active_power
+
+    corpus = tmp_path / "corpus"
+    recs = [reference.load_recording(i, ROOT) for i in ("prio_bobby", "prio_mary", "mfa_acoustic_corpus")]
+    gains = (1.0, 0.25, 0.5)  # the corpus gives every utterance its own gain
+    utts = [
+        Utterance(r.id, (r.audio * g).astype(np.float32), r.phones, r.text, "en-us", "test", "test:one")
+        for r, g in zip(recs, gains, strict=True)
+    ]
+    write_shard(corpus, "heldout", 0, utts)
+    settings = Settings(predictors=[], datasets=[], corpus=corpus)
+    (count, plain), (level_count, level) = (
+        open_dataset(n, settings) for n in ("heldout-long", "heldout-long-level")
+    )
+    assert count == level_count == 1
+    jumping, matched = next(plain), next(level)
+    assert (jumping.dataset, matched.dataset) == ("heldout-long", "heldout-long-level")
+    assert jumping.id == matched.id and jumping.phones == matched.phones
+    sizes = np.cumsum([0] + [len(r.audio) for r in recs])
+    assert len(jumping.audio) == len(matched.audio) == sizes[-1]
+    assert jumping.duration == pytest.approx(sum(r.duration for r in recs))
+
+    def levels(audio: np.ndarray) -> list[float]:
+        return [active_power(audio[a:b], 16000) for a, b in itertools.pairwise(sizes)]
+
+    raw, one = levels(jumping.audio), levels(matched.audio)
+    assert raw[1] < 0.2 * raw[0]  # the plain set jumps in level at the joins ...
+    assert one == pytest.approx([one[0]] * 3, rel=1e-3)  # ... the level set keeps the first one's
+    assert np.array_equal(jumping.audio[: sizes[1]], matched.audio[: sizes[1]])

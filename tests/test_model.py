@@ -319,7 +319,7 @@ def test_joined_utterances_share_one_timeline() -> None:
 
 def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
     from lipsync_train.augment import active_power
-    from lipsync_train.dataset import JOIN_MAX
+    from lipsync_train.dataset import JOIN_MAX, level_matched
 
     windows = CorpusWindows(tiny_corpus, "train", window_s=1.0, joined=1.0)
     entries, two_windows = windows.entries, 2 * 16000
@@ -333,7 +333,8 @@ def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
             assert (entries[nxt].shard, entries[nxt].voice) != (run[0].shard, run[0].voice)
     assert max(len(windows._run_from(i)) for i in range(len(entries))) > 1  # the tiny corpus joins some
     joined = next(windows._run_from(i) for i in range(len(entries)) if len(windows._run_from(i)) > 1)
-    levels = [active_power(audio, 16000) for audio, _ in windows._level_matched(joined)]
+    parts = [(windows._audio(e), e.phones) for e in joined]
+    levels = [active_power(audio, 16000) for audio, _ in level_matched(parts)]
     assert levels == pytest.approx([levels[0]] * len(levels), rel=1e-3)  # one talker, one level
     example = windows.example(np.random.default_rng(0))
     assert example.audio.shape == (16000,) and example.channels.shape == (50, len(MOUTH_CHANNELS))

@@ -20,7 +20,7 @@ from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
 from lipsync_train.augment import add_breaths, add_rumble, limit_peak
 from lipsync_train.corpus_io import iter_utterances
-from lipsync_train.dataset import join_utterances
+from lipsync_train.dataset import join_utterances, level_matched
 from lipsync_train.phonemes import SILENCE, Phone
 
 from . import metrics, reference
@@ -33,9 +33,10 @@ HELDOUT_DATASETS = (
     "heldout-breath",
     "heldout-cough",
     "heldout-long",
+    "heldout-long-level",
 )
 """The data sets read from the synthetic corpus' held-out split (rumble, breath and cough are
-stress sets; long joins utterances into long files)."""
+stress sets; the long ones join utterances into long files)."""
 DATASETS = ("realspeech", *HELDOUT_DATASETS)
 RUMBLE_DB = 10.0
 """``heldout-rumble``: the English held-out files with sub-audio rumble this far above the
@@ -47,7 +48,10 @@ same files with a loud cough or sniff (0-12 dB under the speech) in half of the 
 room for one (``augment.add_breaths``, all loud, seeded per file).  ``heldout-long``: the
 English held-out utterances of each voice, in corpus order, joined end to end into files of
 at least ``LONG_FILE_S`` (a voice's shorter remainder kept from ``LONG_REST_S``): real
-recordings run up to half a minute, the training windows are 4 s."""
+recordings run up to half a minute, the training windows are 4 s.  Each utterance keeps the
+gain the corpus gave it, so the level jumps at the joins.  ``heldout-long-level``: the same
+files with every utterance brought to the first one's speech level (``dataset.level_matched``),
+as one talker in one recording is."""
 LONG_FILE_S, LONG_REST_S = 20.0, 8.0
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
@@ -100,8 +104,8 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset == "heldout-long":
-        return _heldout_long(settings.corpus, settings.max_files)
+    if dataset in ("heldout-long", "heldout-long-level"):
+        return _heldout_long(settings.corpus, dataset, settings.max_files)
     if dataset in HELDOUT_DATASETS:
         return _heldout(settings.corpus, dataset, settings.max_files)
     raise ValueError(f"unknown data set {dataset!r}; choose from {DATASETS}")
@@ -160,7 +164,7 @@ def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Itera
     return len(keep), samples()
 
 
-def _heldout_long(corpus: Path, max_files: int | None) -> tuple[int, Iterator[Sample]]:
+def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
     _require_heldout(corpus)
     groups: dict[str, list[list]] = {}  # voice -> runs of utterances, the last one still growing
     for u in iter_utterances(corpus, "heldout"):
@@ -179,11 +183,10 @@ def _heldout_long(corpus: Path, max_files: int | None) -> tuple[int, Iterator[Sa
 
     def samples() -> Iterator[Sample]:
         for i in keep:
-            audio, phones = join_utterances([(u.audio, u.phones) for u in joined[i]])
+            parts = [(u.audio, u.phones) for u in joined[i]]
+            audio, phones = join_utterances(level_matched(parts) if name == "heldout-long-level" else parts)
             first = joined[i][0]
-            yield Sample(
-                "heldout-long", f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}"
-            )
+            yield Sample(name, f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}")
 
     return len(keep), samples()
 
