@@ -58,6 +58,9 @@ class LossWeights:
     visemes: float = 1.0
     phones: float = 0.5
     closure: float = 4.0
+    open_side: float = 1.0
+    """Weight of the closure hinge's open side (lips shut where the teacher clearly opens them)
+    against its sealed side; training may raise it, held-out scores keep 1."""
     viseme_classes: dict[str, float] = field(default_factory=lambda: dict(VISEME_LOSS_WEIGHTS))
     """Per-viseme weights inside the viseme term; the model config records them for inference."""
 
@@ -65,7 +68,7 @@ class LossWeights:
 SEALED, OPEN = 0.5 * CLOSED_LIPS_APERTURE, 1.5 * CLOSED_LIPS_APERTURE
 
 
-def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def closure_loss(pred: torch.Tensor, target: torch.Tensor, open_side: float = 1.0) -> torch.Tensor:
     """Hinge on the lip aperture: sealed where the teacher seals, clearly apart where it opens.
 
     L1 on the channels alone lets an unsure network hover half-closed, which reads as
@@ -76,7 +79,7 @@ def closure_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     opened = (target_gap > 2 * OPEN).float()
     too_open = (torch.relu(pred_gap - SEALED) * closed).sum() / closed.sum().clamp(min=1.0)
     too_shut = (torch.relu(OPEN - pred_gap) * opened).sum() / opened.sum().clamp(min=1.0)
-    return too_open + too_shut
+    return too_open + open_side * too_shut
 
 
 def losses(
@@ -90,7 +93,7 @@ def losses(
     for name, weight in w.viseme_classes.items():
         class_weights[VISEME_INDEX[name]] = weight
     viseme = -(batch["visemes"] * class_weights * out["viseme_logits"].log_softmax(-1)).sum(-1).mean()
-    closure = closure_loss(pred, target)
+    closure = closure_loss(pred, target, w.open_side)
     phone = torch.nn.functional.cross_entropy(out["phone_logits"].flatten(0, 1), batch["phones"].flatten())
     total = (
         w.channels * channel
@@ -213,6 +216,8 @@ def seed_step(seed: int, step: int) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    if args.open_weight < 0:
+        sys.exit(f"--open-weight must be 0 or more, got {args.open_weight}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = Path(args.out)
@@ -247,7 +252,8 @@ def train(args: argparse.Namespace) -> int:
     model = LipSyncModel(cfg).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    weights = LossWeights(viseme_classes=cfg.viseme_loss_weights)
+    weights = LossWeights(viseme_classes=cfg.viseme_loss_weights)  # held-out scores: comparable across runs
+    train_weights = replace(weights, open_side=args.open_weight)
     state = {"step": 0, "best": None, "since_best": 0, "seconds": 0.0}
     if (out / "last").is_dir():
         state = load_checkpoint(out / "last", model, optimizer)
@@ -269,7 +275,7 @@ def train(args: argparse.Namespace) -> int:
             group["lr"] = learning_rate(state["step"], args.lr, args.warmup, args.steps)
         with autocast:
             pred = model(batch["audio"], batch["style"])
-        terms = losses({k: v.float() for k, v in pred.items()}, batch, weights)  # losses in fp32
+        terms = losses({k: v.float() for k, v in pred.items()}, batch, train_weights)  # in fp32
         optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -411,6 +417,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="RECIPE=SHARE",
         help="share (0-1) of training windows drawn from one corpus recipe, e.g. kokoro=0.2 (repeatable)",
+    )
+    p.add_argument(
+        "--open-weight",
+        type=float,
+        default=1.0,
+        help="weight of the closure hinge's open side (lips shut on a clearly open teacher frame) "
+        "in training; held-out scores keep 1",
     )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch", type=int, default=BATCH)

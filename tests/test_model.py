@@ -124,6 +124,20 @@ def _train_args(corpus_root: Path, out: Path) -> list[str]:
     ]
 
 
+def test_closure_hinge_seals_teacher_seals_and_opens_its_open_frames() -> None:
+    from blender_lipsync.core.contract import CHANNEL_INDEX
+
+    target = torch.zeros(1, 2, len(MOUTH_CHANNELS))  # frame 0 sealed, frame 1 clearly open
+    target[0, 1, CHANNEL_INDEX["jawOpen"]] = 0.8
+    assert train.closure_loss(target, target) == 0
+    pred = target.flip(1)  # open where the teacher seals, shut where it opens
+    too_open, too_shut = 0.8 - train.SEALED, train.OPEN  # each side's hinge, one frame each
+    assert train.closure_loss(pred, target).item() == pytest.approx(too_open + too_shut)
+    assert train.closure_loss(pred, target, open_side=3.0).item() == pytest.approx(too_open + 3 * too_shut)
+    with pytest.raises(SystemExit, match="--open-weight must be 0 or more"):
+        train.main(["--open-weight", "-1"])
+
+
 @pytest.mark.slow
 def test_training_loop_checkpoints_and_resumes(tiny_corpus: Path, tmp_path: Path) -> None:
     """Three optimiser steps on a tiny real corpus: mechanics only, not a trained model."""
