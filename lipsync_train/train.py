@@ -211,8 +211,9 @@ def seed_step(seed: int, step: int) -> None:
     """Reseed the global generators the network draws from in training: torch's (dropout) and
     numpy's (transformers' wav2vec2 draws its time masks there). Per step, so a resumed run
     takes the same masks as an unbroken one."""
-    torch.manual_seed(seed * 1_000_003 + step)
-    np.random.seed((seed * 1_000_003 + step) % 2**32)
+    step_seed = seed * 1_000_003 + step
+    torch.manual_seed(step_seed)
+    np.random.seed(step_seed % 2**32)
 
 
 def train(args: argparse.Namespace) -> int:

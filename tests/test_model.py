@@ -346,7 +346,7 @@ def test_joined_windows_run_on_with_the_same_voice(tiny_corpus: Path) -> None:
         if sum(e.samples for e in run) < two_windows and len(run) < JOIN_MAX and nxt < len(entries):
             assert (entries[nxt].shard, entries[nxt].voice) != (run[0].shard, run[0].voice)
     assert max(len(windows._run_from(i)) for i in range(len(entries))) > 1  # the tiny corpus joins some
-    joined = next(windows._run_from(i) for i in range(len(entries)) if len(windows._run_from(i)) > 1)
+    joined = next(run for run in map(windows._run_from, range(len(entries))) if len(run) > 1)
     parts = [(windows._audio(e), e.phones) for e in joined]
     levels = [active_power(audio, 16000) for audio, _ in level_matched(parts)]
     assert levels == pytest.approx([levels[0]] * len(levels), rel=1e-3)  # one talker, one level
