@@ -12,7 +12,8 @@ espeak-ng's formant voices are a small share of English and carry the other
 languages.  Held-out voices (Festival ked, some espeak variants and one accent),
 held-out sentences and held-out languages go to the ``heldout`` split only.
 Recipes added after a corpus was made (``Recipe.wave``) are planned after it, so
-generating them adds shards and renumbers none.
+generating them adds shards and renumbers none.  ``--avoid-text CORPUS`` leaves out every
+sentence another corpus says: a fresh held-out set no earlier choice has read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -33,7 +34,7 @@ import numpy as np
 from blender_lipsync.core.audio import resample
 
 from . import augment
-from .corpus_io import SAMPLE_RATE, Utterance, shard_done, write_shard
+from .corpus_io import SAMPLE_RATE, Utterance, shard_done, spoken_texts, write_shard
 from .engines import load_engine
 from .engines.base import Engine, EngineError, Synth
 from .engines.kokoro import VOICES as KOKORO_VOICES
@@ -78,6 +79,7 @@ class Job:
     recipe: Recipe
     part: int  # which of the recipe's jobs this is
     seed: int
+    avoid: frozenset[str] = frozenset()  # sentences this job must not say
 
     @property
     def base_seconds(self) -> float:
@@ -195,17 +197,18 @@ class _SentencePool:
         return next_sentence
 
 
-_POOLS: dict[tuple[str, str, int], _SentencePool] = {}
+_POOLS: dict[tuple[str, str, int, frozenset[str]], _SentencePool] = {}
 
 
-def sentence_pool(lang: str, split: str, seed: int) -> _SentencePool:
+def sentence_pool(lang: str, split: str, seed: int, avoid: frozenset[str] = frozenset()) -> _SentencePool:
     from . import text
 
-    key = (lang, split, seed)
+    key = (lang, split, seed, avoid)
     if key not in _POOLS:
         sentences = text.english_sentences(split) if lang.startswith("en") else text.sentences(lang, split)
+        sentences = [s for s in sentences if s not in avoid]
         if not sentences:
-            raise RuntimeError(f"no {split} sentences for language {lang}")
+            raise RuntimeError(f"no {split} sentences for language {lang} (after --avoid-text)")
         rng = np.random.default_rng([seed, zlib.crc32(f"{lang}/{split}".encode())])
         _POOLS[key] = _SentencePool(sentences, rng.permutation(len(sentences)))
     return _POOLS[key]
@@ -291,7 +294,8 @@ def _synthesize(
     while seconds < job.base_seconds and len(errors) < MAX_FAILURES_PER_JOB:
         eng_name, voice, lang = _pick_voice(recipe, rng, variants)
         if lang not in readers:
-            readers[lang] = sentence_pool(lang, recipe.split, job.seed).take(offset + job.part * stride)
+            pool = sentence_pool(lang, recipe.split, job.seed, job.avoid)
+            readers[lang] = pool.take(offset + job.part * stride)
         batch = [readers[lang]() for _ in range(8 if eng_name == "festival" else 1)]
         params = [_voice_params(eng_name, voice, rng) for _ in batch]
         for text, result in zip(batch, engine(eng_name).synth_many(batch, voice, params), strict=True):
@@ -379,21 +383,25 @@ class Manifest:
     recipes: list[dict]
     shards: dict[str, dict] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
+    avoided_text_of: str | None = None  # the corpus whose sentences this one leaves out
 
     @classmethod
-    def load_or_create(cls, path: Path, seed: int, scale: float, recipes: list[Recipe]) -> Manifest:
+    def load_or_create(
+        cls, path: Path, seed: int, scale: float, recipes: list[Recipe], avoided: str | None = None
+    ) -> Manifest:
         if path.is_file():
             data = json.loads(path.read_text())
-            if data["seed"] != seed or data["scale"] != scale:
+            made_with = (data["seed"], data["scale"], data.get("avoided_text_of"))
+            if made_with != (seed, scale, avoided):
                 sys.exit(
-                    f"{path} was made with seed {data['seed']} scale {data['scale']}; "
-                    f"use those, or another --out"
+                    f"{path} was made with seed {made_with[0]} scale {made_with[1]} "
+                    f"avoiding the text of {made_with[2]}; use those, or another --out"
                 )
             manifest = cls(**data)
             known = {r["name"] for r in manifest.recipes}
             manifest.recipes += [asdict(r) for r in recipes if r.name not in known]  # a later wave
             return manifest
-        return cls(seed, scale, [asdict(r) for r in recipes])
+        return cls(seed, scale, [asdict(r) for r in recipes], avoided_text_of=avoided)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -410,11 +418,27 @@ def _run_job_star(args: tuple[Job, Path]) -> dict:
         return {"error": f"{type(exc).__name__}: {exc}", "job": job.index, "recipe": job.recipe.name}
 
 
-def generate(out: Path, seed: int, scale: float, workers: int, max_jobs: int | None, only: list[str]) -> int:
+def generate(
+    out: Path,
+    seed: int,
+    scale: float,
+    workers: int,
+    max_jobs: int | None,
+    only: list[str],
+    avoid_text_of: Path | None = None,
+) -> int:
     recipes = [r for r in default_recipes(scale) if not only or r.name in only]
-    jobs = [j for j in plan(default_recipes(scale), seed) if j.recipe.name in {r.name for r in recipes}]
+    avoid = spoken_texts(avoid_text_of) if avoid_text_of else frozenset()
+    if avoid_text_of and not avoid:
+        sys.exit(f"--avoid-text {avoid_text_of}: no corpus shards there")
+    jobs = [
+        replace(j, avoid=avoid)
+        for j in plan(default_recipes(scale), seed)
+        if j.recipe.name in {r.name for r in recipes}
+    ]
     manifest_path = out / "manifest.json"
-    manifest = Manifest.load_or_create(manifest_path, seed, scale, recipes)
+    avoided = str(avoid_text_of.resolve()) if avoid_text_of else None
+    manifest = Manifest.load_or_create(manifest_path, seed, scale, recipes, avoided)
     missing = [j for j in jobs if not shard_done(out, j.recipe.split, j.index)]
     todo = missing[:max_jobs]
     print(
@@ -511,6 +535,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--max-jobs", type=int, default=None, help="stop after this many jobs (resume later)")
     parser.add_argument("--only", action="append", default=[], help="recipe name(s) to run")
+    parser.add_argument(
+        "--avoid-text",
+        type=Path,
+        metavar="CORPUS",
+        help="leave out every sentence that corpus says (a fresh held-out set no choice has read)",
+    )
     parser.add_argument("--stats", action="store_true", help="print the figures of an existing corpus")
     parser.add_argument("--list", action="store_true", help="print the recipes and planned hours")
     parser.add_argument(
@@ -538,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"no corpus at {args.out}: run `python build.py corpus` first")
         print_stats(Manifest(**json.loads(path.read_text())))
         return 0
-    return generate(args.out, args.seed, args.scale, args.workers, args.max_jobs, args.only)
+    return generate(args.out, args.seed, args.scale, args.workers, args.max_jobs, args.only, args.avoid_text)
 
 
 if __name__ == "__main__":

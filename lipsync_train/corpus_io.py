@@ -118,6 +118,16 @@ def iter_shard(root: Path, split: str, index: int) -> Iterator[Utterance]:
         )
 
 
+def spoken_texts(root: Path) -> frozenset[str]:
+    """Every sentence a corpus says, in any split (read from the shard indexes, no audio)."""
+    texts = set()
+    for split in SPLITS:
+        for index_path in (Path(root) / split).glob("shard-*.jsonl"):
+            lines = index_path.read_text(encoding="utf-8").splitlines()
+            texts.update(json.loads(line)["text"] for line in lines)
+    return frozenset(texts)
+
+
 def iter_utterances(root: Path, split: str) -> Iterator[Utterance]:
     """Every utterance of a split, shard by shard (shards in index order)."""
     for index_path in sorted((Path(root) / split).glob("shard-*.jsonl")):

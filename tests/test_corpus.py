@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from lipsync_train import corpus
 from lipsync_train.corpus_check import check
-from lipsync_train.corpus_io import iter_utterances, shard_done
+from lipsync_train.corpus_io import iter_utterances, shard_done, spoken_texts
 from lipsync_train.engines.espeak import get_espeak
 from lipsync_train.phonemes import CANONICAL
 from lipsync_train.text import LANGUAGES, is_heldout_sentence
@@ -103,6 +104,26 @@ def test_generate_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixt
     assert engines["festival"] and engines["espeak-ng"] and engines["festvox-kdlpc16k"]
     assert corpus.main(["--out", str(tmp_path), "--stats"]) == 0
     assert "English" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_fresh_set_says_none_of_another_corpus_sentences(tiny_corpus: Path, tmp_path: Path) -> None:
+    said = spoken_texts(tiny_corpus)
+    assert said == {u.text for split in ("train", "heldout") for u in iter_utterances(tiny_corpus, split)}
+    ked = next(r for r in corpus.default_recipes(0.004) if r.name == "heldout-ked")
+    same_stretch = corpus.sentence_pool("en-us", "heldout", 1).take(zlib.crc32(ked.name.encode()) % 100_000)
+    assert said & {same_stretch() for _ in range(5)}, "same seed, same stretch: without avoidance they repeat"
+
+    args = ["--out", str(tmp_path), "--scale", "0.004", "--only", "heldout-ked", "--workers", "1"]
+    args += ["--seed", "1"]
+    assert corpus.main([*args, "--avoid-text", str(tiny_corpus)]) == 0
+    fresh = [u.text for u in iter_utterances(tmp_path, "heldout")]
+    assert fresh and not said & set(fresh)
+    assert all(is_heldout_sentence(t) for t in fresh)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["avoided_text_of"] == str(tiny_corpus.resolve())
+    with pytest.raises(SystemExit, match="avoiding the text of"):  # the folder keeps what it was made from
+        corpus.main(args)
 
 
 @pytest.mark.slow
