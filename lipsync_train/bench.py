@@ -3,8 +3,10 @@
 Prints, for torch and onnxruntime on this machine, the real-time factor (audio
 seconds per wall second, end to end from a 16 kHz array to curves at 24 fps) for
 speech of each duration, the peak resident memory of a process that did only that,
-and the time to re-style cached features for 60 s (decoder only).  Each measurement
-runs in a fresh subprocess so peak memory is its own.  ``--device cuda`` runs the
+and the time to re-style cached features (decoder only).  Each measurement runs in a
+fresh subprocess so peak memory is its own; inside it the run is repeated
+(``--repeats``, features not cached) and the median time reported, since a shared
+2-core machine's speed varies from one run to the next.  ``--device cuda`` runs the
 torch rows on a GPU and prints how far its curves are from the CPU's.  A benchmark
 prints figures; it is not a test and asserts nothing.
 """
@@ -70,30 +72,39 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure(kind: str, folder: Path, seconds: float, threads: int, device: str = "cpu") -> dict:
-    """One measurement (run inside a fresh process)."""
+def measure(
+    kind: str, folder: Path, seconds: float, threads: int, device: str = "cpu", repeats: int = 5
+) -> dict:
+    """One measurement (run inside a fresh process): the median of ``repeats`` runs."""
     from blender_lipsync.core.inference import LipSync
     from blender_lipsync.core.style import Style
 
     audio = speech(seconds)
-    lipsync = LipSync(_backend(kind, folder, threads, device))
-    lipsync.curves(speech(2.0), sample_rate=16000, fps=24)  # warm-up (graph optimisation, allocations)
-    _synchronize(device)
-    start = time.perf_counter()
-    lipsync.curves(audio, sample_rate=16000, fps=24)
-    wall = time.perf_counter() - start
-    restyle = time.perf_counter()
-    lipsync.curves(audio, sample_rate=16000, fps=24, style=Style(jaw=1.4, articulation=0.9))
-    restyle = time.perf_counter() - restyle
-    peak_mb = peak_memory_mb()
+    backend = _backend(kind, folder, threads, device)
+    LipSync(backend).curves(speech(2.0), sample_rate=16000, fps=24)  # warm-up (graph optimisation)
+    walls, restyles = [], []
+    for _ in range(repeats):
+        lipsync = LipSync(backend)  # an empty feature cache: every run encodes
+        _synchronize(device)
+        start = time.perf_counter()
+        lipsync.curves(audio, sample_rate=16000, fps=24)
+        _synchronize(device)
+        walls.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        lipsync.curves(audio, sample_rate=16000, fps=24, style=Style(jaw=1.4, articulation=0.9))
+        _synchronize(device)
+        restyles.append(time.perf_counter() - start)
+    wall = float(np.median(walls))
     return {
         "backend": "onnxruntime" if kind == "onnx" else f"torch:{device}",
         "seconds": seconds,
         "wall_s": wall,
+        "wall_range_s": [min(walls), max(walls)],
         "rtf": seconds / wall,
-        "restyle_s": restyle,
-        "peak_mb": peak_mb,
+        "restyle_s": float(np.median(restyles)),
+        "peak_mb": peak_memory_mb(),
         "threads": threads,
+        "repeats": repeats,
     }
 
 
@@ -109,10 +120,11 @@ def device_difference(folder: Path, seconds: float, device: str) -> float:
     return float(np.abs(curves[0].channels - curves[1].channels).max())
 
 
-def _in_subprocess(kind: str, folder: Path, seconds: float, threads: int, device: str) -> dict:
+def _in_subprocess(kind: str, folder: Path, seconds: float, threads: int, device: str, repeats: int) -> dict:
+    args = f"{kind!r}, Path({str(folder)!r}), {seconds}, {threads}, {device!r}, {repeats}"
     code = (
         f"import json; from lipsync_train.bench import measure; from pathlib import Path; "
-        f"print(json.dumps(measure({kind!r}, Path({str(folder)!r}), {seconds}, {threads}, {device!r})))"
+        f"print(json.dumps(measure({args})))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(
@@ -145,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0, 600.0])
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--repeats", type=int, default=5, help="runs per measurement; the median is printed")
     p.add_argument("--device", default="cpu", help="where the torch rows run: cpu, cuda, cuda:1, ...")
     p.add_argument(
         "--backends", nargs="+", choices=("torch", "onnxruntime"), default=["torch", "onnxruntime"]
@@ -155,20 +168,27 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         torch_dir, onnx_dir = _model_folders(args.model, Path(tmp))
         print(
-            f"model: {args.model or 'untrained, default size'}; {args.threads} threads; {os.cpu_count()} CPUs"
+            f"model: {args.model or 'untrained, default size'}; {args.threads} threads; "
+            f"{os.cpu_count()} CPUs; median of {args.repeats} runs (range of wall s in brackets)"
         )
-        header = ("backend", "audio s", "wall s", "x real time", "re-style s", "peak MB")
-        print("{:12s} {:>8s} {:>8s} {:>12s} {:>11s} {:>8s}".format(*header))
+        header = ("backend", "audio s", "wall s", "(range)", "x real time", "re-style s", "peak MB")
+        print("{:12s} {:>8s} {:>8s} {:>13s} {:>12s} {:>11s} {:>8s}".format(*header))
         for kind, folder in (("torch", torch_dir), ("onnxruntime", onnx_dir)):
             if kind not in args.backends:
                 continue
             for seconds in args.durations:
                 r = _in_subprocess(
-                    "torch" if kind == "torch" else "onnx", folder, seconds, args.threads, args.device
+                    "torch" if kind == "torch" else "onnx",
+                    folder,
+                    seconds,
+                    args.threads,
+                    args.device,
+                    args.repeats,
                 )
                 rows.append(r)
+                spread = "({:.2f}-{:.2f})".format(*r["wall_range_s"])
                 print(
-                    f"{r['backend']:12s} {seconds:8.0f} {r['wall_s']:8.2f} {r['rtf']:12.1f} "
+                    f"{r['backend']:12s} {seconds:8.0f} {r['wall_s']:8.2f} {spread:>13s} {r['rtf']:12.1f} "
                     f"{r['restyle_s']:11.3f} {r['peak_mb']:8.0f}",
                     flush=True,
                 )
