@@ -110,13 +110,16 @@ def espeak_variant_split() -> tuple[list[str], list[str]]:
 
 
 def default_recipes(scale: float = 1.0) -> list[Recipe]:
-    """The corpus plan: ~37 h English (natural voices weighted highest), ~8 h in 12+
+    """The corpus plan: ~37 h English (natural voices weighted highest), ~14 h in 27
     other languages, and a held-out split of unseen voices, sentences and languages."""
     from .text import LANGUAGES
 
     train_langs = tuple(
-        c for c, spec in LANGUAGES.items() if not spec.heldout_language and not c.startswith("en")
+        c
+        for c, spec in LANGUAGES.items()
+        if not spec.heldout_language and not c.startswith("en") and spec.wave == 0
     )
+    wave2_langs = tuple(c for c, spec in LANGUAGES.items() if spec.wave == 2)
     heldout_langs = tuple(c for c, spec in LANGUAGES.items() if spec.heldout_language)
     s = scale
     return [
@@ -162,6 +165,8 @@ def default_recipes(scale: float = 1.0) -> list[Recipe]:
             languages=heldout_langs,
         ),
         Recipe("kokoro", "kokoro", KOKORO_VOICES, hours=1.5 * s, world_variants=2, wave=1),
+        # ~0.5 h per language, as espeak-multi gives each of its 15
+        Recipe("espeak-multi2", "espeak", (), hours=6.0 * s, languages=wave2_langs, wave=2),
     ]
 
 

@@ -222,8 +222,9 @@ def is_vowel(phone: str) -> bool:
 
 # ---------------------------------------------------------------- IPA normalisation
 
-_DROP = set('ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345"^:') | {"\u200d", "\u200c", "\u0361", "\u035c"}
-"""Stress, length, ties, tones, and espeak-ng's ASCII marks (ru ``u"``, ``ɪ^``; ``a:`` for length)."""
+_DROP = set('ˈˌːˑ‿ʰʲʷˠˤʼ˞ⁿˡ-012345"^:`') | {"\u200d", "\u200c", "\u0361", "\u035c"}
+"""Stress, length, ties, tones, and espeak-ng's ASCII marks (ru ``u"``, ``ɪ^``; ``a:`` for length;
+lv ``a```, its broken tone)."""
 _ENGLISH_IPA = {"ɐ": "ə", "ᵻ": "ɪ", "ɝ": "ɚ", "ɜ": "ɚ", "ɚɹ": "ɚ"}
 """English reduced and r-coloured vowels, spelled as ARPAbet alignments have them (AH0, IH0, ER)."""
 _GENERIC_IPA = {

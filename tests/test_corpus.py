@@ -33,11 +33,12 @@ def test_plan_is_deterministic_and_interleaved() -> None:
 
 def test_plan_meets_the_hour_targets() -> None:
     recipes = corpus.default_recipes(1.0)
-    english = sum(r.output_hours for r in recipes if r.split == "train" and r.name != "espeak-multi")
-    natural = sum(r.output_hours for r in recipes if r.split == "train" and r.engine != "espeak")
+    train = [r for r in recipes if r.split == "train"]
+    english = sum(r.output_hours for r in train if r.languages == ("en-us",))
+    natural = sum(r.output_hours for r in train if r.engine != "espeak")
     espeak_en = sum(r.output_hours for r in recipes if r.name == "espeak-en")
-    other = sum(r.output_hours for r in recipes if r.name == "espeak-multi")
-    assert english >= 30 and other >= 5
+    other = sum(r.output_hours for r in train if r.languages != ("en-us",))
+    assert english >= 30 and other >= 10
     assert natural >= 8 * espeak_en, "natural voices must outweigh espeak's robotic ones"
     assert {r.split for r in recipes} == {"train", "heldout"}
 
@@ -145,4 +146,16 @@ def test_a_later_wave_is_planned_after_the_corpus_it_joins() -> None:
     before = [(j.index, j.recipe.name, j.part) for j in corpus.plan(first, 0)]
     after = corpus.plan(recipes, 0)
     assert [(j.index, j.recipe.name, j.part) for j in after[: len(before)]] == before
-    assert {j.recipe.name for j in after[len(before) :]} == {"kokoro"}
+    assert {j.recipe.name for j in after[len(before) :]} == {"kokoro", "espeak-multi2"}
+    assert max(j.index for j in after if j.recipe.name == "kokoro") < min(
+        j.index for j in after if j.recipe.name == "espeak-multi2"
+    )
+
+
+def test_every_training_language_is_spoken_by_one_recipe_and_no_heldout_one_trains() -> None:
+    recipes = corpus.default_recipes(2.0)
+    spoken = [lang for r in recipes if r.split == "train" for lang in r.languages if lang != "en-us"]
+    training = {code for code, spec in LANGUAGES.items() if not spec.heldout_language and code != "en"}
+    assert sorted(spoken) == sorted(training)
+    multi2 = next(r for r in recipes if r.name == "espeak-multi2")
+    assert multi2.wave == 2 and {LANGUAGES[c].wave for c in multi2.languages} == {2}

@@ -113,7 +113,8 @@ def test_natural_text_is_used_where_debian_has_it() -> None:
         built = text.corpus_sources(lang)
         assert tuple(built) == spec.sources
         natural = sum(len(items) for source, items in built.items() if source != "wordfreq")
-        assert natural >= (4000 if lang in ("de", "es", "it", "pl", "ru", "cs", "fr") else 150), lang
+        if spec.wave == 0:  # the first languages were chosen for their natural text
+            assert natural >= (4000 if lang in ("de", "es", "it", "pl", "ru", "cs", "fr") else 150), lang
 
 
 def test_espeak_voices_exist() -> None:

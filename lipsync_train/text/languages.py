@@ -54,6 +54,7 @@ class LanguageSpec:
     espeak_voice: str  # as listed by `espeak-ng --voices`
     script: str  # Unicode script ("Latin", "Cyrillic"): every letter of a sentence must be of it
     heldout_language: bool = False  # evaluation only: never used for training
+    wave: int = 0  # the corpus wave that first speaks it (later languages get a recipe of their own)
     fortune_dirs: tuple[str, ...] = ()  # below /usr/share/games/fortunes
     fortune_exclude: tuple[str, ...] = ()  # file or directory names to skip (offensive, pictures, lists)
     klavaro: str | None = None  # /usr/share/klavaro/<name>.paragraphs
@@ -164,6 +165,27 @@ _SPECS = (
         "nb", "Norwegian Bokmal", "nb", "Latin", klavaro="nb", manpages="manpages-nb", wordfreq="nb"
     ),
     LanguageSpec("ro", "Romanian", "ro", "Latin", manpages="manpages-ro", wordfreq="ro"),
+    # Added in corpus wave 2, for more sounds and prosodies: Romance, Greek, Baltic, Slavic,
+    # Austronesian and a tonal language.  No relative of a held-out language joins (no Estonian,
+    # Afrikaans or Turkic language), so Dutch, Finnish and Turkish stay near, middle and far.
+    LanguageSpec("ca", "Catalan", "ca", "Latin", klavaro="ca", wordfreq="ca", wave=2),
+    LanguageSpec("pt", "Portuguese (Portugal)", "pt", "Latin", klavaro="pt_PT", wordfreq="pt", wave=2),
+    LanguageSpec(
+        "el", "Greek", "el", "Greek", klavaro="el", manpages="manpages-el", wordfreq="el", wave=2
+    ),
+    LanguageSpec("lt", "Lithuanian", "lt", "Latin", wordfreq="lt", wave=2),
+    LanguageSpec("lv", "Latvian", "lv", "Latin", wordfreq="lv", wave=2),
+    LanguageSpec("sk", "Slovak", "sk", "Latin", wordfreq="sk", wave=2),
+    LanguageSpec("sl", "Slovenian", "sl", "Latin", klavaro="sl", wordfreq="sl", wave=2),
+    LanguageSpec("hr", "Croatian", "hr", "Latin", klavaro="hr", wordfreq="sh", wave=2),
+    LanguageSpec(
+        "uk", "Ukrainian", "uk", "Cyrillic", klavaro="uk", manpages="manpages-uk", wordfreq="uk", wave=2
+    ),
+    LanguageSpec("mk", "Macedonian", "mk", "Cyrillic", manpages="manpages-mk", wordfreq="mk", wave=2),
+    LanguageSpec("id", "Indonesian", "id", "Latin", manpages="manpages-id", wordfreq="id", wave=2),
+    LanguageSpec(
+        "vi", "Vietnamese", "vi", "Latin", klavaro="vi", manpages="manpages-vi", wordfreq="vi", wave=2
+    ),
     # Held out for evaluation only.
     LanguageSpec(
         "nl",
@@ -308,7 +330,7 @@ def clean_sentences(paragraphs: Iterable[str], spec: LanguageSpec, exclude: set[
 # --- pseudo-sentences ----------------------------------------------------------------------------------
 
 # Vowel letters of the languages we cover; a "word" without one is an abbreviation (Bulgarian "др").
-_VOWEL = regex.compile(r"[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýőűąęěůıăаеиоуъыэюяёії]", regex.IGNORECASE)
+_VOWEL = regex.compile(r"[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýőűąęěůıăаеиоуъыэюяёіїєαεηιουωάέήίόύώϊϋΐΰ]", regex.IGNORECASE)
 _ROMAN_NUMERAL = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 
 
