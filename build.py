@@ -153,7 +153,10 @@ def test(python: Path, args: list[str], env: dict) -> int:
     for name, tests in BLENDER_TESTS.items():
         blender_python = ensure_env(name)
         pytest = [blender_python, "-m", "pytest", "-n", "2", "--dist", "loadfile", tests]
-        failed |= _run([*pytest, *args], env=env)
+        # Blender's test processes leave their session folders (blender_XXXXXX) behind: give
+        # each suite a temp folder of its own, removed when it ends.
+        with tempfile.TemporaryDirectory(prefix=f"lipsync-{name}-") as scratch:
+            failed |= _run([*pytest, *args], env=dict(env, TMPDIR=scratch))
     return failed
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import zlib
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +162,11 @@ def test_every_training_language_is_spoken_by_one_recipe_and_no_heldout_one_trai
     assert sorted(spoken) == sorted(training)
     multi2 = next(r for r in recipes if r.name == "espeak-multi2")
     assert multi2.wave == 2 and {LANGUAGES[c].wave for c in multi2.languages} == {2}
+
+
+def test_a_worker_that_dies_fails_its_jobs_instead_of_hanging_the_run() -> None:
+    """espeak-ng can crash its process (Vietnamese with the Demonic variant did); the run must go on
+    to report it, not wait forever for the dead worker's result."""
+    assert dict(corpus.in_workers(math.sqrt, [4.0, 9.0], workers=2)) == {4.0: 2.0, 9.0: 3.0}
+    died = dict(corpus.in_workers(os._exit, [3], workers=1))
+    assert isinstance(died[3], BrokenProcessPool)

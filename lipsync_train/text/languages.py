@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -170,9 +171,7 @@ _SPECS = (
     # Afrikaans or Turkic language), so Dutch, Finnish and Turkish stay near, middle and far.
     LanguageSpec("ca", "Catalan", "ca", "Latin", klavaro="ca", wordfreq="ca", wave=2),
     LanguageSpec("pt", "Portuguese (Portugal)", "pt", "Latin", klavaro="pt_PT", wordfreq="pt", wave=2),
-    LanguageSpec(
-        "el", "Greek", "el", "Greek", klavaro="el", manpages="manpages-el", wordfreq="el", wave=2
-    ),
+    LanguageSpec("el", "Greek", "el", "Greek", klavaro="el", manpages="manpages-el", wordfreq="el", wave=2),
     LanguageSpec("lt", "Lithuanian", "lt", "Latin", wordfreq="lt", wave=2),
     LanguageSpec("lv", "Latvian", "lv", "Latin", wordfreq="lv", wave=2),
     LanguageSpec("sk", "Slovak", "sk", "Latin", wordfreq="sk", wave=2),
@@ -330,11 +329,20 @@ def clean_sentences(paragraphs: Iterable[str], spec: LanguageSpec, exclude: set[
 # --- pseudo-sentences ----------------------------------------------------------------------------------
 
 # Vowel letters of the languages we cover; a "word" without one is an abbreviation (Bulgarian "др").
-_VOWEL = regex.compile(r"[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýőűąęěůıăаеиоуъыэюяёіїєαεηιουωάέήίόύώϊϋΐΰ]", regex.IGNORECASE)
+_VOWEL = regex.compile(
+    r"[aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýőűąęěůıăаеиоуъыэюяёіїєαεηιουωάέήίόύώϊϋΐΰ]", regex.IGNORECASE
+)
+_LATIN_VOWEL = regex.compile(r"[aeiouy]", regex.IGNORECASE)
 _ROMAN_NUMERAL = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 
 
 @cache
+def has_vowel(word: str) -> bool:
+    """A vowel letter, or a Latin letter whose base is one (Latvian ā, Vietnamese ư, ữ)."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
+    return bool(_VOWEL.search(word) or _LATIN_VOWEL.search(bare))
+
+
 def pseudo_vocabulary(spec: LanguageSpec) -> tuple[str, ...]:
     """Frequent words of the language, most frequent first, without English loans and abbreviations.
 
@@ -351,7 +359,7 @@ def pseudo_vocabulary(spec: LanguageSpec) -> tuple[str, ...]:
     for rank, word in enumerate(wordfreq.top_n_list(spec.wordfreq, PSEUDO_VOCABULARY_SIZE)):
         if not word.isalpha() or not letters_of_script(word, spec.script):
             continue
-        if english.get(word, VOCABULARY_SIZE) < rank or not _VOWEL.search(word):
+        if english.get(word, VOCABULARY_SIZE) < rank or not has_vowel(word):
             continue
         if rank >= 200 and _ROMAN_NUMERAL.fullmatch(word):
             continue
