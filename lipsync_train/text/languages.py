@@ -336,13 +336,13 @@ _LATIN_VOWEL = regex.compile(r"[aeiouy]", regex.IGNORECASE)
 _ROMAN_NUMERAL = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 
 
-@cache
 def has_vowel(word: str) -> bool:
     """A vowel letter, or a Latin letter whose base is one (Latvian ā, Vietnamese ư, ữ)."""
     bare = "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
     return bool(_VOWEL.search(word) or _LATIN_VOWEL.search(bare))
 
 
+@cache
 def pseudo_vocabulary(spec: LanguageSpec) -> tuple[str, ...]:
     """Frequent words of the language, most frequent first, without English loans and abbreviations.
 
