@@ -203,10 +203,11 @@ def test_unknown_language_and_split_are_errors() -> None:
 
 def test_words_with_marked_vowels_are_words_and_abbreviations_are_not() -> None:
     """Vietnamese and Latvian vowels carry marks the vowel list does not spell out (ư, ữ, ā);
-    before has_vowel, a quarter of Vietnamese's frequent words were dropped as abbreviations."""
+    before has_vowel, Vietnamese's pseudo-sentence vocabulary lost 1,302 of its 4,823 words as
+    abbreviations (3,521 were left)."""
     for word in ("những", "bước", "brīvs", "būt", "ήταν", "є", "дом"):
         assert languages.has_vowel(word), word
     for word in ("др", "й", "str", "ks"):  # abbreviations (Bulgarian "и др.", Czech "ks"), a lone й
         assert not languages.has_vowel(word), word
     vietnamese = languages.pseudo_vocabulary(text.LANGUAGES["vi"])
-    assert {"những", "được", "người"} <= set(vietnamese) and len(vietnamese) > 5000
+    assert {"những", "được", "người"} <= set(vietnamese) and len(vietnamese) > 4500
