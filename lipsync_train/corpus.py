@@ -102,9 +102,6 @@ ESPEAK_EN_ACCENTS = (
     "en-us-nyc",
 )
 ESPEAK_HELDOUT_ACCENT = "en-029"
-ESPEAK_UNSAFE_VARIANTS = {"vi": frozenset({"Demonic"})}
-"""espeak-ng 1.51 crashes (a protection fault inside libespeak-ng) reading about half of Vietnamese
-sentences with the Demonic variant; the crash takes the whole corpus worker with it."""
 
 
 def espeak_variant_split() -> tuple[list[str], list[str]]:
@@ -285,8 +282,10 @@ def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -
 
         lang = str(rng.choice(recipe.languages))
         voice = LANGUAGES[lang].espeak_voice
-    if lang in ESPEAK_UNSAFE_VARIANTS:
-        variants = [v for v in variants if v not in ESPEAK_UNSAFE_VARIANTS[lang]]
+    from .engines.espeak import UNSAFE_VARIANTS  # the engine would refuse them
+
+    if lang in UNSAFE_VARIANTS:
+        variants = [v for v in variants if v not in UNSAFE_VARIANTS[lang]]
     variant = str(rng.choice(variants)) if rng.random() < 0.8 else None
     return "espeak", f"{voice}+{variant}" if variant else voice, lang
 

@@ -160,6 +160,15 @@ def test_espeak_voices_and_errors(espeak):
     assert isinstance(out[0], Synth) and isinstance(out[1], EngineError)
 
 
+def test_espeak_refuses_the_variant_that_crashes_it(espeak):
+    """libespeak-ng 1.51 kills its process reading this sentence as vi+Demonic; the engine says so instead."""
+    crashing = "Bỏ đi tập tin kế hoạch của người dùng trong dạng dài."
+    with pytest.raises(EngineError, match="Demonic"):
+        espeak.synth(crashing, "vi+Demonic", rate=145, pitch=40, range=81)
+    assert isinstance(espeak.synth(crashing, "vi", rate=145, pitch=40, range=81), Synth)
+    assert isinstance(espeak.synth(BOB, "en-us+Demonic"), Synth)
+
+
 # ---------------------------------------------------------------- festival
 
 

@@ -88,6 +88,10 @@ _LABEL_FIXES: dict[str, dict[str, str]] = {
 }
 """espeak-ng 1.51 labels that are not IPA, per language -> IPA (exact label match)."""
 
+UNSAFE_VARIANTS: dict[str, frozenset[str]] = {"vi": frozenset({"Demonic"})}
+"""Variants libespeak-ng 1.51 crashes on, per language: a protection fault inside the library that
+kills the whole process (Demonic, on about half of Vietnamese sentences).  ``synth`` refuses them."""
+
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS, _INIT_PHONEME_IPA, _INIT_DONT_EXIT = 0x0001, 0x0002, 0x8000
 _CHARS_UTF8 = 1
@@ -379,6 +383,8 @@ class ESpeak:
         """
         name, variant = self._split_voice(voice, variant)
         lang = self._languages[name]
+        if variant in UNSAFE_VARIANTS.get(lang, ()):
+            raise EngineError(f"espeak-ng crashes reading {lang} with the {variant} variant: pick another")
         full = f"{name}+{variant}" if variant else name
         with self._lock:
             audio, events = self._render(text, full, rate, pitch, range)
