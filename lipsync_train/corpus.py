@@ -424,18 +424,24 @@ class Manifest:
 
 
 def in_workers(
-    fn: Callable[[T], R], items: list[T], workers: int
+    fn: Callable[[T], R], items: list[T], workers: int, tasks_per_worker: int = 20
 ) -> Iterator[tuple[T, R | BrokenProcessPool]]:
     """``(item, fn(item))`` in worker processes, as each finishes.  A worker that dies (a crash inside
-    an engine's C library) fails the items still out with ``BrokenProcessPool`` instead of hanging."""
+    an engine's C library) fails the items still out with ``BrokenProcessPool`` instead of hanging.
+
+    Workers are recycled every ``tasks_per_worker`` items (the engines' C libraries leak) by giving
+    each batch a fresh pool: ``max_tasks_per_child`` can hang on Python 3.11, whose executor stops
+    replacing retired workers when every task was queued up front (CPython gh-115634)."""
     context = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=20) as pool:
-        futures = {pool.submit(fn, item): item for item in items}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except BrokenProcessPool as exc:
-                yield futures[future], exc
+    batch = max(1, workers * tasks_per_worker)
+    for first in range(0, len(items), batch):
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(fn, item): item for item in items[first : first + batch]}
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except BrokenProcessPool as exc:
+                    yield futures[future], exc
 
 
 def _run_job_star(args: tuple[Job, Path]) -> dict:

@@ -170,3 +170,12 @@ def test_a_worker_that_dies_fails_its_jobs_instead_of_hanging_the_run() -> None:
     assert dict(corpus.in_workers(math.sqrt, [4.0, 9.0], workers=2)) == {4.0: 2.0, 9.0: 3.0}
     died = dict(corpus.in_workers(os._exit, [3], workers=1))
     assert isinstance(died[3], BrokenProcessPool)
+
+
+def test_workers_are_recycled_and_every_job_comes_back() -> None:
+    """Engines' C libraries leak, so each worker retires after a few jobs; the replacements must come
+    (Python 3.11's ``max_tasks_per_child`` stopped replacing them and hung a corpus run at job 40)."""
+    jobs = ["/proc/self"] * 7  # os.readlink of it is the worker's pid
+    pids = [pid for _, pid in corpus.in_workers(os.readlink, jobs, workers=1, tasks_per_worker=2)]
+    assert len(pids) == 7
+    assert len(set(pids)) == 4  # a fresh worker for every two jobs
