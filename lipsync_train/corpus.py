@@ -40,6 +40,7 @@ from . import augment
 from .corpus_io import SAMPLE_RATE, Utterance, shard_done, spoken_texts, write_shard
 from .engines import load_engine
 from .engines.base import Engine, EngineError, Synth
+from .engines.espeak import UNSAFE_VARIANTS
 from .engines.kokoro import VOICES as KOKORO_VOICES
 from .system import apt_packages, installed_versions
 
@@ -282,10 +283,7 @@ def _pick_voice(recipe: Recipe, rng: np.random.Generator, variants: list[str]) -
 
         lang = str(rng.choice(recipe.languages))
         voice = LANGUAGES[lang].espeak_voice
-    from .engines.espeak import UNSAFE_VARIANTS  # the engine would refuse them
-
-    if lang in UNSAFE_VARIANTS:
-        variants = [v for v in variants if v not in UNSAFE_VARIANTS[lang]]
+    variants = [v for v in variants if v not in UNSAFE_VARIANTS.get(lang, ())]  # synth refuses them
     variant = str(rng.choice(variants)) if rng.random() < 0.8 else None
     return "espeak", f"{voice}+{variant}" if variant else voice, lang
 
