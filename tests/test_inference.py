@@ -307,6 +307,25 @@ def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> Non
     assert not lips_closed(resample_curves(open_raw, fps, (frames - 1) / MODEL_FPS).channels).any()
 
 
+@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97])
+@pytest.mark.parametrize("phase", range(5))
+def test_resampling_does_not_widen_a_seal_the_instants_catch(fps: float, phase: int) -> None:
+    """A 100 ms seal shuts exactly the output frames whose instants fall inside it, as the
+    teacher samples its seals: none of the open vowel frames on either side shuts early or late."""
+    frames = 100
+    channels = np.zeros((frames, len(MOUTH_CHANNELS)), np.float32)
+    channels[:, CHANNEL_INDEX["jawOpen"]] = 0.5
+    first, last = 40 + phase, 44 + phase  # five sealed 20 ms frames
+    channels[first : last + 1, CHANNEL_INDEX["jawOpen"]] = 0.0
+    visemes = np.full((frames, len(VISEMES)), 1.0 / len(VISEMES), np.float32)
+    out = resample_curves(Curves(MODEL_FPS, channels, visemes), fps, (frames - 1) / MODEL_FPS)
+    instants = np.arange(out.frames) / fps
+    # Interpolation shuts an instant within a fifth of a model frame of the run (aperture 0.5 x 0.2 = 0.1).
+    inside = (instants > (first - 0.2) / MODEL_FPS) & (instants < (last + 0.2) / MODEL_FPS)
+    assert inside.any()
+    np.testing.assert_array_equal(lips_closed(out.channels), inside)
+
+
 def _hedged_closure(peak_prob: float) -> Curves:
     """An open vowel with one hedged /m/: the lips come near (not quite) together around
     frames 39-41, narrowest at 41, while the PP probability peaks at ``peak_prob`` on 40."""

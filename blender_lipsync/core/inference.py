@@ -453,7 +453,7 @@ def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float =
     """Sample 50 Hz curves at the instants k / fps (+ ``lead_s``: the mouth moves earlier).
 
     Below 50 fps a 20 ms lip seal can fall between two output instants and vanish; so a
-    frame whose own span holds a sealed model frame shows that seal (see ``_keep_seals``).
+    seal that no instant catches shows on the frame nearest its centre (see ``_keep_seals``).
     """
     n = frame_count(duration, fps)
     if curves.frames == 0:
@@ -467,28 +467,36 @@ def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float =
         return np.stack([np.interp(at, src, values[:, i]) for i in range(values.shape[1])], axis=1)
 
     channels, visemes = interp(curves.channels), interp(curves.visemes)
-    if fps < curves.fps:
-        _keep_seals(curves, at, fps, channels, visemes)
+    if fps < curves.fps and n > 0:
+        _keep_seals(curves, at, channels, visemes)
     return Curves(fps, np.clip(channels, 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
 
 
-def _keep_seals(
-    curves: Curves, at: np.ndarray, fps: float, channels: np.ndarray, visemes: np.ndarray
-) -> None:
-    """Where an output frame's span (±half a frame) holds a sealed model frame and the
-    interpolated pose is open, take the sealed model frame's pose (in place)."""
+def _keep_seals(curves: Curves, at: np.ndarray, channels: np.ndarray, visemes: np.ndarray) -> None:
+    """Give each run of sealed model frames that no output instant catches (shorter than an
+    output frame, between two instants) the output frame nearest its centre, in the pose of
+    its most closed model frame (in place).
+
+    This is how the teacher places a too-short p/b/m at a low frame rate.  Sealing every
+    frame whose span merely touches a seal would shut the lips up to half a frame early and
+    late: the last frames of a short vowel before p/b/m (MODEL_CARD.md, "Lip seals").
+    """
     gap = lip_aperture(curves.channels)
-    reach = int(np.ceil(curves.fps / fps / 2))
-    centre = np.rint(at * curves.fps).astype(int)
-    best = np.clip(centre, 0, curves.frames - 1)
-    for offset in range(-reach, reach + 1):
-        idx = np.clip(centre + offset, 0, curves.frames - 1)
-        inside = np.abs(idx / curves.fps - at) <= 0.5 / fps
-        better = inside & (gap[idx] < gap[best])
-        best = np.where(better, idx, best)
-    swap = (gap[best] < CLOSED_LIPS_APERTURE) & (lip_aperture(channels) >= CLOSED_LIPS_APERTURE)
-    channels[swap] = curves.channels[best[swap]]
-    visemes[swap] = curves.visemes[best[swap]]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], (gap < CLOSED_LIPS_APERTURE).astype(np.int8), [0]))))
+    first, last = edges[::2], edges[1::2] - 1  # each run of sealed model frames, inclusive
+    closed = lip_aperture(channels) < CLOSED_LIPS_APERTURE
+    closed_before = np.concatenate(([0], np.cumsum(closed)))
+    lo = np.searchsorted(at, first / curves.fps - 1e-9, side="left")
+    hi = np.searchsorted(at, last / curves.fps + 1e-9, side="right")
+    missed = closed_before[hi] - closed_before[lo] == 0
+    step = at[1] - at[0] if len(at) > 1 else 1.0
+    centre = 0.5 * (first + last) / curves.fps
+    nearest = np.clip(np.rint((centre - at[0]) / step).astype(int), 0, len(at) - 1)
+    for a, b, k in zip(first[missed], last[missed], nearest[missed], strict=True):
+        if lip_aperture(channels[k : k + 1])[0] >= CLOSED_LIPS_APERTURE:
+            most_closed = a + int(np.argmin(gap[a : b + 1]))
+            channels[k] = curves.channels[most_closed]
+            visemes[k] = curves.visemes[most_closed]
 
 
 def smooth(curves: Curves, window_ms: float, order: int) -> Curves:
