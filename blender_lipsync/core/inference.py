@@ -71,7 +71,8 @@ def default_model_folder(candidates: tuple[Path, ...] = MODEL_DIRS) -> Path:
 
 SEAL_THRESHOLD = 0.25
 """Default :attr:`PostProcess.seal_threshold`, chosen on held-out synthetic voices
-(MODEL_CARD.md, "Lip seals"): the lowest value at which their false closures do not rise."""
+(MODEL_CARD.md, "Lip seals"): the lowest value at which their false closures did not rise,
+under the resampler before rule V."""
 
 VOWEL_OPEN_THRESHOLD = 0.9
 """Default :attr:`PostProcess.vowel_open_threshold`, chosen on held-out synthetic voices
