@@ -469,35 +469,38 @@ def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float =
 
     channels, visemes = interp(curves.channels), interp(curves.visemes)
     if fps < curves.fps and n > 0:
-        _keep_seals(curves, at, channels, visemes)
+        _keep_seals(curves, at, fps, channels, visemes)
     return Curves(fps, np.clip(channels, 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
 
 
-def _keep_seals(curves: Curves, at: np.ndarray, channels: np.ndarray, visemes: np.ndarray) -> None:
+def _keep_seals(
+    curves: Curves, at: np.ndarray, fps: float, channels: np.ndarray, visemes: np.ndarray
+) -> None:
     """Give each run of sealed model frames that no output instant catches (shorter than an
     output frame, between two instants) the output frame nearest its centre, in the pose of
     its most closed model frame (in place).
 
     This is how the teacher places a too-short p/b/m at a low frame rate.  Sealing every
     frame whose span merely touches a seal would shut the lips up to half a frame early and
-    late: the last frames of a short vowel before p/b/m (MODEL_CARD.md, "Lip seals").
+    late: the last frames of a short vowel before p/b/m (MODEL_CARD.md, "Seal keeping at the
+    scene rate").
     """
     gap = lip_aperture(curves.channels)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], (gap < CLOSED_LIPS_APERTURE).astype(np.int8), [0]))))
+    sealed = (gap < CLOSED_LIPS_APERTURE).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], sealed, [0]))))
     first, last = edges[::2], edges[1::2] - 1  # each run of sealed model frames, inclusive
     closed = lip_aperture(channels) < CLOSED_LIPS_APERTURE
     closed_before = np.concatenate(([0], np.cumsum(closed)))
     lo = np.searchsorted(at, first / curves.fps - 1e-9, side="left")
     hi = np.searchsorted(at, last / curves.fps + 1e-9, side="right")
-    missed = closed_before[hi] - closed_before[lo] == 0
-    step = at[1] - at[0] if len(at) > 1 else 1.0
+    missed = closed_before[hi] == closed_before[lo]
     centre = 0.5 * (first + last) / curves.fps
-    nearest = np.clip(np.rint((centre - at[0]) / step).astype(int), 0, len(at) - 1)
+    nearest = np.clip(np.rint((centre - at[0]) * fps).astype(int), 0, len(at) - 1)
     for a, b, k in zip(first[missed], last[missed], nearest[missed], strict=True):
-        if lip_aperture(channels[k : k + 1])[0] >= CLOSED_LIPS_APERTURE:
+        if not closed[k]:
             most_closed = a + int(np.argmin(gap[a : b + 1]))
-            channels[k] = curves.channels[most_closed]
-            visemes[k] = curves.visemes[most_closed]
+            channels[k], visemes[k] = curves.channels[most_closed], curves.visemes[most_closed]
+            closed[k] = True
 
 
 def smooth(curves: Curves, window_ms: float, order: int) -> Curves:
