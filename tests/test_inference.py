@@ -286,7 +286,7 @@ def test_an_hour_of_audio_goes_through_in_chunks(backend: TorchBackend) -> None:
     assert np.abs(raw.channels[a : a + 100] - raw.channels[b : b + 100]).max() <= 1e-3
 
 
-@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97])
+@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97, 59.94, 60.0])
 @pytest.mark.parametrize("phase", range(5))
 def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> None:
     """A one-model-frame lip seal must show on some output frame, wherever it falls."""
@@ -307,7 +307,7 @@ def test_resampling_keeps_every_20ms_seal_visible(fps: float, phase: int) -> Non
     assert not lips_closed(resample_curves(open_raw, fps, (frames - 1) / MODEL_FPS).channels).any()
 
 
-@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97])
+@pytest.mark.parametrize("fps", [12.0, 23.976, 24.0, 29.97, 59.94, 60.0])
 @pytest.mark.parametrize("phase", range(5))
 def test_resampling_does_not_widen_a_seal_the_instants_catch(fps: float, phase: int) -> None:
     """A 100 ms seal shuts exactly the output frames whose instants fall inside it, as the

@@ -453,8 +453,9 @@ def _window_max(values: np.ndarray, reach: int) -> np.ndarray:
 def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float = 0.0) -> Curves:
     """Sample 50 Hz curves at the instants k / fps (+ ``lead_s``: the mouth moves earlier).
 
-    Below 50 fps a 20 ms lip seal can fall between two output instants and vanish; so a
-    seal that no instant catches shows on the frame nearest its centre (see ``_keep_seals``).
+    A 20 ms lip seal can fall between two output instants and vanish (below 50 fps, and at
+    rates such as 60 fps whose instants drift across the model's); so a seal that no instant
+    catches shows on the frame nearest its centre (see ``_keep_seals``).
     """
     n = frame_count(duration, fps)
     if curves.frames == 0:
@@ -468,7 +469,7 @@ def resample_curves(curves: Curves, fps: float, duration: float, lead_s: float =
         return np.stack([np.interp(at, src, values[:, i]) for i in range(values.shape[1])], axis=1)
 
     channels, visemes = interp(curves.channels), interp(curves.visemes)
-    if fps < curves.fps and n > 0:
+    if n > 0:
         _keep_seals(curves, at, fps, channels, visemes)
     return Curves(fps, np.clip(channels, 0, 1), visemes / visemes.sum(axis=1, keepdims=True))
 
