@@ -38,6 +38,7 @@ from .contract import (
     Curves,
     frame_count,
     lip_aperture,
+    lips_closed,
     parted,
     sealed,
 )
@@ -425,7 +426,7 @@ def part_vowels(raw: Curves, threshold: float) -> Curves:
     if threshold >= 1.0 or raw.frames == 0:
         return raw
     vowel = raw.visemes[:, [VISEMES.index(v) for v in VOWEL_VISEMES]].sum(axis=1)
-    shut = np.nonzero((vowel >= threshold) & (lip_aperture(raw.channels) < CLOSED_LIPS_APERTURE))[0]
+    shut = np.nonzero((vowel >= threshold) & lips_closed(raw.channels))[0]
     return _reposed(raw, shut, parted)
 
 
@@ -487,10 +488,10 @@ def _keep_seals(
     scene rate").
     """
     gap = lip_aperture(curves.channels)
-    sealed = (gap < CLOSED_LIPS_APERTURE).astype(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], sealed, [0]))))
+    model_closed = lips_closed(curves.channels).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], model_closed, [0]))))
     first, last = edges[::2], edges[1::2] - 1  # each run of sealed model frames, inclusive
-    closed = lip_aperture(channels) < CLOSED_LIPS_APERTURE
+    closed = lips_closed(channels)
     closed_before = np.concatenate(([0], np.cumsum(closed)))
     lo = np.searchsorted(at, first / curves.fps - 1e-9, side="left")
     hi = np.searchsorted(at, last / curves.fps + 1e-9, side="right")
