@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from blender_lipsync.core.contract import VISEME_INDEX, frame_count, lips_closed
-from lipsync_train.corpus_io import Utterance, write_shard
+from lipsync_train.augment import channel_chain
+from lipsync_train.corpus_io import Utterance, iter_utterances, write_shard
+from lipsync_train.dataset import join_utterances, level_matched
 from lipsync_train.evaluation import metrics, predictors, reference
 from lipsync_train.evaluation.__main__ import main
-from lipsync_train.evaluation.report import Settings, _stressed, evaluate, open_dataset
+from lipsync_train.evaluation.report import ROOM_STRENGTH, Settings, _stressed, evaluate, open_dataset
 from lipsync_train.phonemes import SILENCE, Phone
 
 ROOT = reference.DEFAULT_REALSPEECH
@@ -245,3 +247,26 @@ def test_long_files_join_one_voice_and_the_level_set_keeps_one_level(tmp_path: P
     assert raw[1] < 0.2 * raw[0]  # the plain set jumps in level at the joins ...
     assert one == pytest.approx([one[0]] * 3, rel=1e-3)  # ... the level set keeps the first one's
     assert np.array_equal(jumping.audio[: sizes[1]], matched.audio[: sizes[1]])
+
+
+def test_the_room_set_joins_only_clean_utterances_and_gives_the_file_one_channel(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    recs = [reference.load_recording(i, ROOT) for i in ("prio_bobby", "prio_mary", "mfa_acoustic_corpus")]
+    rooms = ({}, {"reverb": {"rt60": 0.3}}, {})  # the corpus put the second one in its own room
+    utts = [
+        Utterance(r.id, r.audio, r.phones, r.text, "en-us", "test", "test:one", {"augment": room})
+        for r, room in zip(recs, rooms, strict=True)
+    ]
+    write_shard(corpus, "heldout", 0, utts)
+    settings = Settings(predictors=[], datasets=[], corpus=corpus)
+    count, files = open_dataset("heldout-room", settings)
+    room = next(files)
+    assert count == 1 and room.dataset == "heldout-room" and room.id == "prio_bobby+1"
+    clean = [recs[0], recs[2]]
+    assert room.duration == pytest.approx(sum(r.duration for r in clean))
+    assert room.phones[-1].end == pytest.approx(room.duration, abs=0.02)
+    stored = [u for u in iter_utterances(corpus, "heldout") if not u.meta["augment"]]  # as stored
+    one_level, _ = join_utterances(level_matched([(u.audio, u.phones) for u in stored]))
+    assert not np.allclose(room.audio, one_level, atol=1e-3)  # a channel over the file ...
+    rng = np.random.default_rng(0)  # ... one chain, seeded by the file's place in the set
+    assert np.array_equal(room.audio, channel_chain(one_level, 16000, rng, ROOM_STRENGTH)[0])

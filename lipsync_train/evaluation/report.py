@@ -18,7 +18,7 @@ import numpy as np
 
 from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
-from lipsync_train.augment import add_breaths, add_rumble, limit_peak
+from lipsync_train.augment import add_breaths, add_rumble, channel_chain, limit_peak
 from lipsync_train.corpus_io import iter_utterances
 from lipsync_train.dataset import join_utterances, level_matched
 from lipsync_train.phonemes import SILENCE, Phone
@@ -34,6 +34,7 @@ HELDOUT_DATASETS = (
     "heldout-cough",
     "heldout-long",
     "heldout-long-level",
+    "heldout-room",
 )
 """The data sets read from the synthetic corpus' held-out split (rumble, breath and cough are
 stress sets; the long ones join utterances into long files)."""
@@ -51,8 +52,13 @@ at least ``LONG_FILE_S`` (a voice's shorter remainder kept from ``LONG_REST_S``)
 recordings run up to half a minute, the training windows are 4 s.  Each utterance keeps the
 gain the corpus gave it, so the level jumps at the joins.  ``heldout-long-level``: the same
 files with every utterance brought to the first one's speech level (``dataset.level_matched``),
-as one talker in one recording is."""
+as one talker in one recording is.  ``heldout-room``: like ``heldout-long-level``, but only from
+the utterances the corpus stored clean (the rest each carry their own room and microphone, so
+the other long sets change channel at every join), with one channel chain over the whole file
+(``augment.channel_chain`` at ``ROOM_STRENGTH``, seeded per file): one talker, one room and
+one microphone per file, as in a real recording."""
 LONG_FILE_S, LONG_REST_S = 20.0, 8.0
+ROOM_STRENGTH = 0.5  # the training chain's default strength
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -104,7 +110,7 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset in ("heldout-long", "heldout-long-level"):
+    if dataset in ("heldout-long", "heldout-long-level", "heldout-room"):
         return _heldout_long(settings.corpus, dataset, settings.max_files)
     if dataset in HELDOUT_DATASETS:
         return _heldout(settings.corpus, dataset, settings.max_files)
@@ -168,7 +174,7 @@ def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, 
     _require_heldout(corpus)
     groups: dict[str, list[list]] = {}  # voice -> runs of utterances, the last one still growing
     for u in iter_utterances(corpus, "heldout"):
-        if u.lang.startswith("en"):
+        if u.lang.startswith("en") and (name != "heldout-room" or not u.meta.get("augment")):
             runs = groups.setdefault(u.voice, [[]])
             if sum(x.duration for x in runs[-1]) >= LONG_FILE_S:
                 runs.append([])
@@ -184,7 +190,9 @@ def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, 
     def samples() -> Iterator[Sample]:
         for i in keep:
             parts = [(u.audio, u.phones) for u in joined[i]]
-            audio, phones = join_utterances(level_matched(parts) if name == "heldout-long-level" else parts)
+            audio, phones = join_utterances(level_matched(parts) if name != "heldout-long" else parts)
+            if name == "heldout-room":
+                audio = channel_chain(audio, MODEL_SAMPLE_RATE, np.random.default_rng(i), ROOM_STRENGTH)[0]
             first = joined[i][0]
             yield Sample(name, f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}")
 
