@@ -217,17 +217,17 @@ def save_model_folder(model, folder: str | Path) -> Path:
 class LipSync:
     """Audio -> curves with chunked, cached encoding; see the module docstring.
 
-    The defaults encode 4 s windows (the training windows' length) hopping by 2.5 s, cross-faded:
-    the encoder attends across its whole input, and on held-out voices joined into 20-27 s files
-    4 s windows scored viseme accuracy 0.846 and bilabial recall 0.964 against 0.820 / 0.915 for
-    33 s windows (rule J). Hopping 2.5 s instead of 2 s computes 18 % less and stays within noise
-    of it on long held-out files (MODEL_CARD.md, "Long files"; rule R)."""
+    The defaults encode 8 s windows (6 s chunks with 1 s of context on each side) hopping by 6 s,
+    cross-faded: the encoder attends across its whole input.  On held-out voices joined into
+    20-27 s files with one room and microphone per file, like a real recording, 8 s windows
+    score within noise of 4 s ones on every metric and compute 15 % less (MODEL_CARD.md, "Long
+    files"; rule AA).  Files that switch room at every join favour 4 s windows (rules J, R)."""
 
     def __init__(
         self,
         backend: Backend,
-        chunk_s: float = 2.5,
-        context_s: float = 0.75,
+        chunk_s: float = 6.0,
+        context_s: float = 1.0,
         cache_entries: int = 4,
         crossfade: bool = True,
     ) -> None:
