@@ -16,6 +16,7 @@ import numpy as np
 from scipy.signal import butter, fftconvolve, lfilter, sosfiltfilt
 
 from blender_lipsync.core.audio import resample
+from blender_lipsync.core.dsp import true_runs
 
 from .phonemes import Phone, clean_timeline
 
@@ -377,7 +378,7 @@ def add_breaths(
     level = np.sqrt(active_power(y, sr))
     gap = int(BREATH_GAP_S * sr)
     added = 0
-    for first, last in _runs(mask):
+    for first, last in zip(*true_runs(mask), strict=True):
         # No draw at share 0, so the chains of earlier phases draw exactly what they drew then.
         if loud_share > 0 and rng.random() < loud_share:
             placed = _loud_sound(first, last, gap, sr, rng, s)
@@ -455,12 +456,6 @@ def _edge_sound(
         return last - gap - len(sound), sound, below_db
     sound, below_db = _draw_sound(room, sr, rng)
     return first + gap, sound, below_db
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[first, last) index pairs of the True runs of a boolean array."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True))
 
 
 # ---------------------------------------------------------------- random chain

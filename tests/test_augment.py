@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
+from blender_lipsync.core.dsp import true_runs
 from lipsync_train import augment
 from lipsync_train.phonemes import Phone
 
@@ -207,7 +208,7 @@ def test_loud_sounds_go_into_the_pauses_near_the_speech_level():
             x, sr, silent, np.random.default_rng(seed), strength=1.0, loud_share=1.0
         )
         assert np.array_equal(y[~silent], x[~silent])  # speech untouched
-        for first, last in augment._runs(y != x):
+        for first, last in zip(*true_runs(y != x), strict=True):
             assert 0.1 * sr - 1 <= last - first <= 0.5 * sr + 1
             rms = np.sqrt(np.mean(y[first:last].astype(np.float64) ** 2))
             assert level * 10 ** (-13 / 20) < rms < level * 10 ** (1 / 20)  # 0-12 dB under the speech
@@ -236,7 +237,8 @@ def test_edge_breaths_sit_against_the_speech():
         )
         assert np.array_equal(y[~silent], x[~silent])  # speech untouched
         sound = np.nonzero(y != x)[0]
-        for first, last in augment._runs(y != x):  # each sound touches the 0-80 ms next to an edge
+        # each sound touches the 0-80 ms next to an edge
+        for first, last in zip(*true_runs(y != x), strict=True):
             assert np.min(np.minimum(np.abs(speech_edges - first), np.abs(speech_edges - last))) <= gap + 1
         assert (len(sound) > 0) == (added > 0)
         total += added

@@ -203,3 +203,19 @@ def test_core_runs_without_scipy_or_soundfile(tmp_path: Path) -> None:
         got = np.load(tmp_path / f"{name}_16k.npy")
         assert got.dtype == np.float32 and got.shape == before.shape
         assert np.abs(got - before).max() <= 1e-4
+
+
+@pytest.mark.parametrize(
+    ("mask", "starts", "stops"),
+    [
+        ([0, 1, 1, 0, 0, 1, 0], [1, 5], [3, 6]),
+        ([1, 1, 0, 1], [0, 3], [2, 4]),  # runs touching both ends
+        ([0, 0, 0], [], []),
+        ([], [], []),
+    ],
+)
+def test_true_runs_finds_every_run_with_exclusive_stops(
+    mask: list[int], starts: list[int], stops: list[int]
+) -> None:
+    got_starts, got_stops = dsp.true_runs(np.array(mask, bool))
+    assert got_starts.tolist() == starts and got_stops.tolist() == stops

@@ -1,7 +1,8 @@
-"""Numpy-only replacements for the two scipy.signal functions the core needs.
+"""Numpy-only signal helpers: replacements for the two scipy.signal functions the core
+needs, and the runs of a boolean signal.
 
-Blender bundles numpy but not scipy, so the shipped core cannot import it. Both
-functions reproduce scipy's default behaviour (tests/test_dsp.py checks them against
+Blender bundles numpy but not scipy, so the shipped core cannot import it. Both scipy
+replacements reproduce scipy's default behaviour (tests/test_dsp.py checks them against
 scipy): both agree with it to ~1e-14 in float64.
 """
 
@@ -17,6 +18,12 @@ KAISER_BETA = 5.0  # scipy.signal.resample_poly's default window=("kaiser", 5.0)
 _BLOCK_OUTPUTS = 1 << 16
 _BLOCK_INPUTS = 1 << 20  # input samples a block may span (matters for large down / up)
 _MAX_LOOPED_PHASES = 1024  # above this many phases, gather instead of looping over them
+
+
+def true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, stops) of the runs of True in a 1-D boolean array, ``stops`` exclusive."""
+    edges = np.diff(np.concatenate(([0], np.asarray(mask, np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def lowpass_kaiser(num_taps: int, cutoff: float, beta: float = KAISER_BETA) -> np.ndarray:

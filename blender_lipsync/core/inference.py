@@ -42,7 +42,7 @@ from .contract import (
     parted,
     sealed,
 )
-from .dsp import savgol_filter
+from .dsp import savgol_filter, true_runs
 from .style import Style
 
 WEIGHTS_FILE = "model.safetensors"
@@ -488,9 +488,8 @@ def _keep_seals(
     scene rate").
     """
     gap = lip_aperture(curves.channels)
-    model_closed = lips_closed(curves.channels).astype(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], model_closed, [0]))))
-    first, last = edges[::2], edges[1::2] - 1  # each run of sealed model frames, inclusive
+    first, stop = true_runs(lips_closed(curves.channels))
+    last = stop - 1  # each run of sealed model frames, inclusive
     closed = lips_closed(channels)
     closed_before = np.concatenate(([0], np.cumsum(closed)))
     lo = np.searchsorted(at, first / curves.fps - 1e-9, side="left")
