@@ -172,9 +172,10 @@ def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Itera
 
 def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
     _require_heldout(corpus)
+    one_room, one_level = name == "heldout-room", name != "heldout-long"
     groups: dict[str, list[list]] = {}  # voice -> runs of utterances, the last one still growing
     for u in iter_utterances(corpus, "heldout"):
-        if u.lang.startswith("en") and (name != "heldout-room" or not u.meta.get("augment")):
+        if u.lang.startswith("en") and not (one_room and u.meta.get("augment")):
             runs = groups.setdefault(u.voice, [[]])
             if sum(x.duration for x in runs[-1]) >= LONG_FILE_S:
                 runs.append([])
@@ -190,8 +191,8 @@ def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, 
     def samples() -> Iterator[Sample]:
         for i in keep:
             parts = [(u.audio, u.phones) for u in joined[i]]
-            audio, phones = join_utterances(level_matched(parts) if name != "heldout-long" else parts)
-            if name == "heldout-room":
+            audio, phones = join_utterances(level_matched(parts) if one_level else parts)
+            if one_room:
                 audio = channel_chain(audio, MODEL_SAMPLE_RATE, np.random.default_rng(i), ROOM_STRENGTH)[0]
             first = joined[i][0]
             yield Sample(name, f"{first.id}+{len(joined[i]) - 1}", audio, phones, f"engine:{first.engine}")
