@@ -85,6 +85,24 @@ def world_variants(analysis: WorldAnalysis, settings: list[tuple[float, float]])
     return out
 
 
+def world_voices(rng: np.random.Generator, count: int) -> list[tuple[float, float]]:
+    """``count`` voices for ``world_variants``: pitch scale and vocal-tract warp, correlated
+    (higher voices, shorter tracts)."""
+    settings = []
+    for _ in range(count):
+        f0 = float(np.exp(rng.uniform(np.log(0.62), np.log(1.65))))
+        alpha = float(np.clip(1.0 + 0.28 * np.log(f0) + rng.normal(0, 0.04), 0.86, 1.17))
+        settings.append((f0, alpha))
+    return settings
+
+
+def world_voice(audio: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` (at ``WORLD_SR``) spoken by one voice drawn by ``world_voices``; same length and timing."""
+    if sr != WORLD_SR:
+        raise ValueError(f"world_voice needs {WORLD_SR} Hz audio, got {sr}")
+    return world_variants(world_analyze(audio, sr), world_voices(rng, 1))[0].astype(np.float32)
+
+
 def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
     return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 

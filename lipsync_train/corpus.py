@@ -321,23 +321,13 @@ def _synthesize(
 # ------------------------------------------------------------------ augmentation
 
 
-def _world_settings(rng: np.random.Generator, count: int) -> list[tuple[float, float]]:
-    """Pitch scale and vocal-tract warp pairs, correlated (higher voices, shorter tracts)."""
-    settings = []
-    for _ in range(count):
-        f0 = float(np.exp(rng.uniform(np.log(0.62), np.log(1.65))))
-        alpha = float(np.clip(1.0 + 0.28 * np.log(f0) + rng.normal(0, 0.04), 0.86, 1.17))
-        settings.append((f0, alpha))
-    return settings
-
-
 def _variants(recipe: Recipe, synth: Synth, rng: np.random.Generator) -> list[tuple[np.ndarray, dict]]:
     """The 16 kHz base utterance and its WORLD pitch/formant variants."""
     audio = resample(synth.audio, synth.sr, SAMPLE_RATE)
     out = [(audio, {})]
     if recipe.world_variants:
         analysis = augment.world_analyze(audio, SAMPLE_RATE)
-        settings = _world_settings(rng, recipe.world_variants)
+        settings = augment.world_voices(rng, recipe.world_variants)
         for (f0, alpha), variant in zip(settings, augment.world_variants(analysis, settings), strict=True):
             out.append((variant, {"world_f0_scale": round(f0, 3), "world_formant_alpha": round(alpha, 3)}))
     return out

@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 
 from blender_lipsync.core.contract import VISEME_INDEX, frame_count, lips_closed
-from lipsync_train.augment import channel_chain
+from lipsync_train.augment import channel_chain, world_voice
 from lipsync_train.corpus_io import Utterance, iter_utterances, write_shard
 from lipsync_train.dataset import join_utterances, level_matched
 from lipsync_train.evaluation import metrics, predictors, reference
 from lipsync_train.evaluation.__main__ import main
-from lipsync_train.evaluation.report import ROOM_STRENGTH, Settings, _stressed, evaluate, open_dataset
+from lipsync_train.evaluation.report import (
+    ROOM_STRENGTH,
+    VOICE_SEED,
+    Settings,
+    _stressed,
+    evaluate,
+    open_dataset,
+)
 from lipsync_train.phonemes import SILENCE, Phone
 
 ROOT = reference.DEFAULT_REALSPEECH
@@ -270,3 +277,25 @@ def test_the_room_set_joins_only_clean_utterances_and_gives_the_file_one_channel
     assert not np.allclose(room.audio, one_level, atol=1e-3)  # a channel over the file ...
     rng = np.random.default_rng(0)  # ... one chain, seeded by the file's place in the set
     assert np.array_equal(room.audio, channel_chain(one_level, 16000, rng, ROOM_STRENGTH)[0])
+
+
+def test_the_voice_set_gives_each_room_file_one_unseen_voice_before_its_room(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    recs = [reference.load_recording(i, ROOT) for i in ("prio_bobby", "mfa_acoustic_corpus")]  # >= LONG_REST_S
+    utts = [
+        Utterance(r.id, r.audio, r.phones, r.text, "en-us", "test", "test:one", {"augment": {}}) for r in recs
+    ]
+    write_shard(corpus, "heldout", 0, utts)
+    settings = Settings(predictors=[], datasets=[], corpus=corpus)
+    room = next(open_dataset("heldout-room", settings)[1])
+    count, files = open_dataset("heldout-voice", settings)
+    voiced = next(files)
+    assert count == 1 and voiced.dataset == "heldout-voice" and voiced.id == room.id
+    assert voiced.phones == room.phones and len(voiced.audio) == len(room.audio)  # timing kept
+    one_level, _ = join_utterances(
+        level_matched([(u.audio, u.phones) for u in iter_utterances(corpus, "heldout")])
+    )
+    talker = world_voice(one_level, 16000, np.random.default_rng([0, VOICE_SEED]))
+    expected = channel_chain(talker, 16000, np.random.default_rng(0), ROOM_STRENGTH)[0]
+    assert np.array_equal(voiced.audio, expected)  # the voice first, then the file's own room
+    assert not np.allclose(voiced.audio, room.audio, atol=1e-2)

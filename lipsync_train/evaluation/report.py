@@ -18,7 +18,7 @@ import numpy as np
 
 from blender_lipsync.core.audio import MODEL_SAMPLE_RATE
 from blender_lipsync.core.contract import CLOSED_LIPS_APERTURE, VISEMES, Curves, lip_aperture
-from lipsync_train.augment import add_breaths, add_rumble, channel_chain, limit_peak
+from lipsync_train.augment import add_breaths, add_rumble, channel_chain, limit_peak, world_voice
 from lipsync_train.corpus_io import iter_utterances
 from lipsync_train.dataset import join_utterances, level_matched
 from lipsync_train.phonemes import SILENCE, Phone
@@ -35,6 +35,7 @@ HELDOUT_DATASETS = (
     "heldout-long",
     "heldout-long-level",
     "heldout-room",
+    "heldout-voice",
 )
 """The data sets read from the synthetic corpus' held-out split (rumble, breath and cough are
 stress sets; the long ones join utterances into long files)."""
@@ -56,9 +57,14 @@ as one talker in one recording is.  ``heldout-room``: like ``heldout-long-level`
 the utterances the corpus stored clean (the rest each carry their own room and microphone, so
 the other long sets change channel at every join), with one channel chain over the whole file
 (``augment.channel_chain`` at ``ROOM_STRENGTH``, seeded per file): one talker, one room and
-one microphone per file, as in a real recording."""
+one microphone per file, as in a real recording.  ``heldout-voice``: the ``heldout-room`` files,
+each first resynthesised by WORLD as one voice the corpus never had (``augment.world_voice``: a
+pitch and vocal-tract pair drawn as the corpus draws its variants, seeded per file), then given
+its room: one unfamiliar talker per file, as every real recording is to the model."""
+LONG_DATASETS = ("heldout-long", "heldout-long-level", "heldout-room", "heldout-voice")
 LONG_FILE_S, LONG_REST_S = 20.0, 8.0
 ROOM_STRENGTH = 0.5  # the training chain's default strength
+VOICE_SEED = 1  # heldout-voice draws file i's voice from default_rng([i, VOICE_SEED]), apart from its room
 DEFAULT_CORPUS = reference.REPO_ROOT / "data" / "corpus"
 DEFAULT_OUT = reference.REPO_ROOT / "out" / "eval"
 PLOT_SECONDS = 8.0  # plots show at most this much of a file, so phone labels stay legible
@@ -110,7 +116,7 @@ def open_dataset(dataset: str, settings: Settings) -> tuple[int, Iterator[Sample
     """
     if dataset == "realspeech":
         return _realspeech(settings)
-    if dataset in ("heldout-long", "heldout-long-level", "heldout-room"):
+    if dataset in LONG_DATASETS:
         return _heldout_long(settings.corpus, dataset, settings.max_files)
     if dataset in HELDOUT_DATASETS:
         return _heldout(settings.corpus, dataset, settings.max_files)
@@ -172,7 +178,8 @@ def _heldout(corpus: Path, name: str, max_files: int | None) -> tuple[int, Itera
 
 def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, Iterator[Sample]]:
     _require_heldout(corpus)
-    one_room, one_level = name == "heldout-room", name != "heldout-long"
+    one_voice = name == "heldout-voice"
+    one_room, one_level = one_voice or name == "heldout-room", name != "heldout-long"
     groups: dict[str, list[list]] = {}  # voice -> runs of utterances, the last one still growing
     for u in iter_utterances(corpus, "heldout"):
         if u.lang.startswith("en") and not (one_room and u.meta.get("augment")):
@@ -192,6 +199,8 @@ def _heldout_long(corpus: Path, name: str, max_files: int | None) -> tuple[int, 
         for i in keep:
             parts = [(u.audio, u.phones) for u in joined[i]]
             audio, phones = join_utterances(level_matched(parts) if one_level else parts)
+            if one_voice:
+                audio = world_voice(audio, MODEL_SAMPLE_RATE, np.random.default_rng([i, VOICE_SEED]))
             if one_room:
                 audio = channel_chain(audio, MODEL_SAMPLE_RATE, np.random.default_rng(i), ROOM_STRENGTH)[0]
             first = joined[i][0]
