@@ -281,7 +281,8 @@ def test_the_room_set_joins_only_clean_utterances_and_gives_the_file_one_channel
 
 def test_the_voice_set_gives_each_room_file_one_unseen_voice_before_its_room(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    recs = [reference.load_recording(i, ROOT) for i in ("prio_bobby", "mfa_acoustic_corpus")]  # >= LONG_REST_S
+    # together past LONG_REST_S, so they make one file
+    recs = [reference.load_recording(i, ROOT) for i in ("prio_bobby", "mfa_acoustic_corpus")]
     utts = [
         Utterance(r.id, r.audio, r.phones, r.text, "en-us", "test", "test:one", {"augment": {}}) for r in recs
     ]
