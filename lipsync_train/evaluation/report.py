@@ -26,16 +26,14 @@ from lipsync_train.phonemes import SILENCE, Phone
 from . import metrics, reference
 from .predictors import LoadedPredictor, teacher_curves
 
+LONG_DATASETS = ("heldout-long", "heldout-long-level", "heldout-room", "heldout-voice")
 HELDOUT_DATASETS = (
     "heldout",
     "heldout-lang",
     "heldout-rumble",
     "heldout-breath",
     "heldout-cough",
-    "heldout-long",
-    "heldout-long-level",
-    "heldout-room",
-    "heldout-voice",
+    *LONG_DATASETS,
 )
 """The data sets read from the synthetic corpus' held-out split (rumble, breath and cough are
 stress sets; the long ones join utterances into long files)."""
@@ -61,7 +59,6 @@ one microphone per file, as in a real recording.  ``heldout-voice``: the ``heldo
 each first resynthesised by WORLD as one voice the corpus never had (``augment.world_voice``: a
 pitch and vocal-tract pair drawn as the corpus draws its variants, seeded per file), then given
 its room: one unfamiliar talker per file, as every real recording is to the model."""
-LONG_DATASETS = ("heldout-long", "heldout-long-level", "heldout-room", "heldout-voice")
 LONG_FILE_S, LONG_REST_S = 20.0, 8.0
 ROOM_STRENGTH = 0.5  # the training chain's default strength
 VOICE_SEED = 1  # heldout-voice draws file i's voice from default_rng([i, VOICE_SEED]), apart from its room
