@@ -13,8 +13,10 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from blender_lipsync.core.audio import load_audio
-from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
+from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES, Curves
 
 from . import teacher
 from .evaluation import metrics
@@ -32,13 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=24.0)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
     args = parser.parse_args(argv)
-    audio = load_audio(DEMO_WAV)
+    audio, phones, lipsync = demo_reference(args.fps)
     meta = json.loads(DEMO_PHONES.read_text(encoding="utf-8"))
-    phones = [Phone(*p) for p in meta["phones"]]
     duration = len(audio) / 16000
-    lipsync = teacher.render(
-        phones, args.fps, loudness=teacher.loudness_envelope(audio, 16000), duration=duration
-    )
     baseline = energy_baseline(audio, args.fps)
     rows = [("teacher", lipsync), ("model", _shipped_model(audio, args.fps)), ("energy baseline", baseline)]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -78,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"wrote {curves_path} and {plot_path}")
     return 0
+
+
+def demo_reference(fps: float) -> tuple[np.ndarray, list[Phone], Curves]:
+    """The demo clip (16 kHz), its exact phones, and the teacher on them (what predictors score against)."""
+    audio = load_audio(DEMO_WAV)
+    meta = json.loads(DEMO_PHONES.read_text(encoding="utf-8"))
+    phones = [Phone(*p) for p in meta["phones"]]
+    loudness = teacher.loudness_envelope(audio, 16000)
+    return audio, phones, teacher.render(phones, fps, loudness=loudness, duration=len(audio) / 16000)
 
 
 def _shipped_model(audio, fps: float):
