@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from blender_lipsync.core.audio import load_audio
-from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES, Curves
+from blender_lipsync.core.contract import MOUTH_CHANNELS, VISEMES
 
-from . import teacher
 from .evaluation import metrics
-from .evaluation.predictors import energy_baseline
+from .evaluation.predictors import energy_baseline, teacher_curves
 from .phonemes import Phone
 from .plots import plot_teacher
 
@@ -34,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=24.0)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
     args = parser.parse_args(argv)
-    audio, phones, lipsync = demo_reference(args.fps)
-    meta = json.loads(DEMO_PHONES.read_text(encoding="utf-8"))
+    audio, phones, meta = load_demo()
+    lipsync = teacher_curves(audio, phones, args.fps)
     duration = len(audio) / 16000
     baseline = energy_baseline(audio, args.fps)
     rows = [("teacher", lipsync), ("model", _shipped_model(audio, args.fps)), ("energy baseline", baseline)]
@@ -78,13 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def demo_reference(fps: float) -> tuple[np.ndarray, list[Phone], Curves]:
-    """The demo clip (16 kHz), its exact phones, and the teacher on them (what predictors score against)."""
-    audio = load_audio(DEMO_WAV)
+def load_demo() -> tuple[np.ndarray, list[Phone], dict]:
+    """The demo clip (16 kHz), its exact phones, and its metadata (text, voice)."""
     meta = json.loads(DEMO_PHONES.read_text(encoding="utf-8"))
-    phones = [Phone(*p) for p in meta["phones"]]
-    loudness = teacher.loudness_envelope(audio, 16000)
-    return audio, phones, teacher.render(phones, fps, loudness=loudness, duration=len(audio) / 16000)
+    return load_audio(DEMO_WAV), [Phone(*p) for p in meta["phones"]], meta
 
 
 def _shipped_model(audio, fps: float):
